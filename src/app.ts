@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Db } from 'mongodb';
+import { basePath, type Config } from './config.js';
+import { ensureIndexes } from './db/indexes.js';
+import { assertJsonAccepted, registerJsonBodies } from './rest/content.js';
+import { registerErrorHandling } from './rest/errors.js';
+import { healthRoutes } from './rest/health.js';
+import { instanceRoutes } from './rest/instance-routes.js';
+import { systemRoutes } from './rest/system-routes.js';
+import { typeRoutes } from './rest/type-routes.js';
+import type { RequestContext } from './security/context.js';
+import type { ServiceDeps } from './services/deps.js';
+import { ResourceStore } from './store/index.js';
+import { createValidator } from './validation/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext;
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  /** pino options or false (tests pass false to keep output quiet). */
+  logger?: boolean | { level: string };
+}
+
+/** Builds the server (without listening): the database must already be connected. */
+export async function buildApp({ config, db, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    // Fastify's own request lines would log URLs with search parameters (PHI); see onResponse.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  const store = new ResourceStore(db, () => ({}));
+  await ensureIndexes(db, ResourceStore.indexes);
+  const repaired = await store.recover();
+  if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
+  const deps: ServiceDeps = { config, store, validator: createValidator() };
+
+  registerJsonBodies(app);
+  registerErrorHandling(app);
+
+  app.decorateRequest('ctx', null as unknown as RequestContext);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    request.ctx = { requestId: request.id, log: request.log, baseUrl: config.baseUrl };
+  });
+  // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  await app.register(healthRoutes(db));
+  await app.register(
+    async (fhir) => {
+      fhir.addHook('preHandler', async (request) => assertJsonAccepted(request));
+      await fhir.register(systemRoutes(deps));
+      await fhir.register(typeRoutes(deps));
+      await fhir.register(instanceRoutes(deps));
+    },
+    { prefix: basePath(config) },
+  );
+  return app;
+}

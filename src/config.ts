@@ -1,0 +1,61 @@
+/** Every environment variable the server reads, parsed and checked in one place. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Public base URL of the FHIR endpoint, without a trailing slash. */
+  baseUrl: string;
+  /** MongoDB connection string; undefined means: start the embedded database. */
+  mongoUri?: string;
+  /** Database name used when the URI names none. */
+  dbName: string;
+  /** Folder of the embedded database's files. */
+  dataDir: string;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** Default and largest page size of history and search bundles. */
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be a whole number of at least ${min}; got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intFrom(env, 'PORT', 8080, 0);
+  const host = env.HOST || '0.0.0.0';
+  const baseUrl = (env.BASE_URL || `http://localhost:${port}/fhir`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new Error(`BASE_URL must be an absolute URL such as http://localhost:8080/fhir; got "${baseUrl}"`);
+  }
+  const config: Config = {
+    port,
+    host,
+    baseUrl,
+    mongoUri: env.MONGODB_URI || undefined,
+    dbName: env.MONGODB_DB || 'fhir',
+    dataDir: env.DATA_DIR || './data',
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024),
+    defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
+    maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
+  };
+  if (config.defaultPageSize > config.maxPageSize) {
+    throw new Error('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');
+  }
+  return config;
+}
+
+/** The URL path under which the FHIR API is served, taken from BASE_URL (e.g. "/fhir"). */
+export function basePath(config: Config): string {
+  const path = new URL(config.baseUrl).pathname.replace(/\/+$/, '');
+  return path;
+}

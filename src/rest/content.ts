@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FhirError, badRequest, issue } from '../outcome.js';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+/**
+ * JSON bodies (application/fhir+json and application/json). Keys that MongoDB would read as
+ * operators or paths (`$...`, `a.b`) and prototype keys are refused here, before anything else.
+ */
+export function registerJsonBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  const parse = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(badRequest('The request body is empty; send a FHIR resource as JSON', 'structure'));
+    try {
+      done(null, JSON.parse(text, refuseUnsafeKeys));
+    } catch (error) {
+      if (error instanceof FhirError) return done(error);
+      done(badRequest(`The body is not valid JSON: ${(error as Error).message}`, 'structure'));
+    }
+  };
+  app.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string' }, parse);
+}
+
+function refuseUnsafeKeys(this: unknown, key: string, value: unknown): unknown {
+  if (key.startsWith('$') || key.includes('.') || key === '__proto__' || key === 'constructor') {
+    throw badRequest(`"${key.slice(0, 64)}" is not a FHIR element name`, 'structure');
+  }
+  return value;
+}
+
+const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json']);
+const XML_FORMATS = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml']);
+
+/** `_format` and Accept: only JSON is served (XML is not supported, as the CapabilityStatement says). */
+export function assertJsonAccepted(request: FastifyRequest): void {
+  const format = (request.query as Record<string, unknown> | undefined)?._format;
+  if (typeof format === 'string') {
+    const base = format.split(';')[0].trim().toLowerCase();
+    if (XML_FORMATS.has(base)) throw notAcceptable('XML is not supported; use _format=json');
+    if (!JSON_FORMATS.has(base)) throw badRequest(`_format "${format}" is not known; use json`, 'invalid');
+    return;
+  }
+  const accept = request.headers.accept;
+  if (!accept) return;
+  const types = accept.split(',').map((part) => part.split(';')[0].trim().toLowerCase());
+  const acceptable = types.some(
+    (t) => t === '*/*' || t === 'application/*' || t === 'application/json' || t === 'application/fhir+json',
+  );
+  if (!acceptable) throw notAcceptable(`This server answers in application/fhir+json only; Accept was "${accept}"`);
+}
+
+function notAcceptable(diagnostics: string): FhirError {
+  return new FhirError(406, issue('error', 'not-supported', diagnostics));
+}

@@ -1,0 +1,28 @@
+import type { FastifyRequest } from 'fastify';
+import { isStoredType } from '../fhir/resource-types.js';
+import { badRequest, notFound } from '../outcome.js';
+
+/** The resource type named in the URL, which must be one this server stores. */
+export function storedType(type: string): string {
+  if (!isStoredType(type)) throw notFound(`This server does not store resources of type "${type.slice(0, 64)}"`);
+  return type;
+}
+
+/** If-Match: W/"n" (or "n") as a version number; undefined when absent. */
+export function ifMatchVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"([1-9]\d{0,9})"$/.exec(header.trim());
+  if (!match) throw badRequest(`If-Match must be a version ETag such as W/"3"; got ${header}`, 'invalid');
+  return Number(match[1]);
+}
+
+export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
+
+/** Prefer: return=... (representation when absent or unknown). */
+export function returnPreference(request: FastifyRequest): ReturnPreference {
+  const header = request.headers.prefer ?? '';
+  const prefer = Array.isArray(header) ? header.join(',') : header;
+  const match = /(?:^|[;,\s])return=(minimal|representation|OperationOutcome)\b/.exec(prefer);
+  return (match?.[1] as ReturnPreference | undefined) ?? 'representation';
+}

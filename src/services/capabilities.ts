@@ -1,0 +1,47 @@
+import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import type { Config } from '../config.js';
+import { RESOURCE_TYPES, type ResourceTypeEntry } from '../fhir/resource-types.js';
+
+type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
+
+function interactionsOf(entry: ResourceTypeEntry): Interaction[] {
+  const all: Interaction[] = ['read', 'vread', 'create', 'history-instance', 'history-type'];
+  if (!entry.appendOnly) all.push('update', 'delete');
+  return all;
+}
+
+/** GET /metadata, built from the same registry as the routes, so it claims only what they do. */
+export function capabilityStatement(config: Config): CapabilityStatement {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    publisher: 'fhir-records-server',
+    kind: 'instance',
+    software: { name: 'fhir-records-server', version: '0.1.0' },
+    implementation: {
+      description: 'FHIR R4 health-records server on MongoDB. JSON only: XML is not supported yet.',
+      url: config.baseUrl,
+    },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        resource: RESOURCE_TYPES.map((entry) => ({
+          type: entry.type as CapabilityStatementRestResource['type'],
+          profile: `http://hl7.org/fhir/StructureDefinition/${entry.type}`,
+          interaction: interactionsOf(entry).map((code) => ({ code })),
+          versioning: 'versioned-update',
+          readHistory: true,
+          updateCreate: !entry.appendOnly,
+          conditionalRead: 'full-support',
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
+          ...(entry.appendOnly ? { documentation: 'Append-only audit trail: update and delete answer 405.' } : {}),
+        })),
+        interaction: [{ code: 'history-system' }],
+      },
+    ],
+  };
+}

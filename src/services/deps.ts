@@ -1,0 +1,10 @@
+import type { Config } from '../config.js';
+import type { ResourceStore } from '../store/index.js';
+import type { Validator } from '../validation/index.js';
+
+/** What the interaction services work with; built once at start-up. */
+export interface ServiceDeps {
+  config: Config;
+  store: ResourceStore;
+  validator: Validator;
+}

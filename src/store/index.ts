@@ -1,0 +1,59 @@
+import type { Db } from 'mongodb';
+import type { IndexDeclaration } from '../db/indexes.js';
+import {
+  HISTORY_COLLECTION,
+  historyKey,
+  storedVersionFrom,
+  type CurrentDocument,
+  type HistoryDocument,
+  type IndexFieldsExtractor,
+  type StoredVersion,
+} from './documents.js';
+import { HISTORY_INDEXES, countHistory, readHistoryPage, type HistoryPage, type HistoryQuery } from './history.js';
+import { recoverRecentWrites } from './recovery.js';
+import { Writer, type PlannedWrite, type WriteOutcome } from './write.js';
+
+export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtractor } from './documents.js';
+export type { HistoryPage, HistoryQuery, HistoryPosition } from './history.js';
+export type { PlannedWrite, Precondition, WriteOutcome } from './write.js';
+
+/** The resource repository: current versions, history, and the one write path. */
+export class ResourceStore {
+  private readonly writer: Writer;
+
+  constructor(
+    readonly db: Db,
+    extract: IndexFieldsExtractor,
+  ) {
+    this.writer = new Writer(db, extract);
+  }
+
+  static readonly indexes: readonly IndexDeclaration[] = HISTORY_INDEXES;
+
+  /** The current version, or undefined when the id was never written. Deleted ones are returned with deleted=true. */
+  async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
+    const doc = await this.db
+      .collection<CurrentDocument>(type)
+      .findOne({ _id: id }, { projection: { _id: 1, versionId: 1, lastUpdated: 1, deleted: 1, resource: 1 } });
+    if (!doc) return undefined;
+    return { type, id, versionId: doc.versionId, lastUpdated: doc.lastUpdated, deleted: doc.deleted, resource: doc.resource };
+  }
+
+  async readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    const doc = await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).findOne({ _id: historyKey(type, id, versionId) });
+    return doc ? storedVersionFrom(doc) : undefined;
+  }
+
+  applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
+    return this.writer.applyWrites(writes);
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryPage & { total: number }> {
+    const [page, total] = await Promise.all([readHistoryPage(this.db, query), countHistory(this.db, query)]);
+    return { ...page, total };
+  }
+
+  recover(): Promise<number> {
+    return recoverRecentWrites(this.db, this.writer);
+  }
+}
