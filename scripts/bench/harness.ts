@@ -1,0 +1,71 @@
+import autocannon from 'autocannon';
+
+/** One line of the benchmark table. */
+export interface BenchRow {
+  suite: string;
+  name: string;
+  /** Requests (or items) per second. */
+  rate?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** Free text: the driver-only comparison, the ratio, sizes. */
+  note?: string;
+}
+
+/** A benchmark suite: runs against a server at baseUrl (its database at mongoUri/dbName). */
+export interface BenchSuite {
+  name: string;
+  run(env: BenchEnv): Promise<BenchRow[]>;
+}
+
+export interface BenchEnv {
+  /** e.g. http://127.0.0.1:PORT/fhir */
+  baseUrl: string;
+  mongoUri: string;
+  dbName: string;
+  /** Concurrency for load tests (16 unless BENCH_CONCURRENCY says otherwise). */
+  concurrency: number;
+  /** Seconds each load test runs. */
+  seconds: number;
+}
+
+export interface LoadResult {
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/**
+ * Runs autocannon against one endpoint. `requests` may carry a setupRequest that varies each
+ * request (e.g. a different id); non-2xx answers are counted as errors.
+ */
+export async function load(options: autocannon.Options): Promise<LoadResult> {
+  const result = await autocannon({ ...options });
+  return {
+    rate: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+/** Latency percentiles of timed operations, in milliseconds. */
+export function percentiles(samplesMs: number[]): { p50Ms: number; p99Ms: number } {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+export function printTable(rows: BenchRow[]): void {
+  const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '' : n.toFixed(digits));
+  const lines = [
+    ['suite', 'measurement', 'rate/s', 'p50 ms', 'p99 ms', 'note'],
+    ...rows.map((r) => [r.suite, r.name, fmt(r.rate, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.note ?? '']),
+  ];
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  for (const [i, line] of lines.entries()) {
+    console.log(`| ${line.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`);
+    if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  }
+}
