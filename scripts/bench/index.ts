@@ -1,0 +1,72 @@
+/**
+ * The benchmark (`npm run bench [suite ...]`): starts a throwaway embedded database unless
+ * MONGODB_URI is set, runs the server as its own process (so the load generator does not share
+ * its event loop), runs the suites and prints one table. Figures are for this machine and, on
+ * FerretDB, for a database that scans: see the README.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedDatabase } from '../../src/db/embedded.js';
+import { crudSuite } from './crud.js';
+import { printTable, type BenchRow, type BenchSuite } from './harness.js';
+
+const SUITES: BenchSuite[] = [crudSuite];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const suites = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
+  const dataDir = mkdtempSync(join(tmpdir(), 'fhir-bench-db-'));
+  const embedded = process.env.MONGODB_URI ? undefined : await startEmbeddedDatabase(dataDir);
+  const mongoUri = process.env.MONGODB_URI ?? embedded!.uri;
+  const dbName = `bench_${Date.now()}`;
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}/fhir`;
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, MONGODB_URI: mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', BASE_URL: baseUrl, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    for (let i = 0; i < 200; i++) {
+      if (await fetch(`${baseUrl}/metadata`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const env = {
+      baseUrl,
+      mongoUri,
+      dbName,
+      concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16),
+      seconds: Number(process.env.BENCH_SECONDS ?? 10),
+    };
+    const rows: BenchRow[] = [];
+    for (const suite of suites) {
+      console.error(`running ${suite.name}...`);
+      rows.push(...(await suite.run(env)));
+    }
+    console.log(`concurrency ${env.concurrency}, ${env.seconds} s per measurement, database: ${embedded?.kind ?? 'MONGODB_URI'}`);
+    printTable(rows);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    if (embedded) {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
