@@ -6,23 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedDatabase } from '../../src/db/embedded.js';
+import { freePort, startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { crudSuite } from './crud.js';
 import { printTable, type BenchRow, type BenchSuite } from './harness.js';
 
 const SUITES: BenchSuite[] = [crudSuite];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

@@ -48,7 +48,8 @@ export function ferretdbBinary(log: (message: string) => void = () => {}): strin
   return built.status === 0 && existsSync(binary) ? binary : undefined;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on the loopback interface right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();

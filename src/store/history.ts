@@ -90,11 +90,3 @@ export async function readHistoryPage(db: Db, query: HistoryQuery): Promise<Hist
 export async function countHistory(db: Db, query: HistoryQuery): Promise<number> {
   return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query));
 }
-
-/** Every version of one resource, newest first (instance history is short). */
-export async function readAllVersions(db: Db, type: string, id: string): Promise<HistoryDocument[]> {
-  return db
-    .collection<HistoryDocument>(HISTORY_COLLECTION)
-    .find({ type, id }, { sort: { lastUpdated: -1, _id: -1 } })
-    .toArray();
-}

@@ -1,6 +1,21 @@
 import t from 'tap';
-import { startTestServer, uniqueDbName } from '../helpers/server.js';
+import { startTestServer, uniqueDbName, type TestServer } from '../helpers/server.js';
 import { createResource, patient, putResource } from '../helpers/fhir.js';
+
+/** Writes version 2 to history only, as a server that died between the two steps of an update would. */
+async function writeUnfinishedVersion(s: TestServer, created: any, family: string): Promise<void> {
+  const lastUpdated = new Date();
+  await s.db.collection('history').insertOne({
+    _id: `Patient/${created.id}/2` as any,
+    type: 'Patient',
+    id: created.id,
+    versionId: 2,
+    lastUpdated,
+    deleted: false,
+    method: 'PUT',
+    resource: { ...created, name: [{ family }], meta: { versionId: '2', lastUpdated: lastUpdated.toISOString() } },
+  });
+}
 
 t.test('data written before a restart is all there after it', async (t) => {
   const dbName = uniqueDbName();
@@ -22,18 +37,7 @@ t.test('a write committed to history but not to the current version is finished 
   const dbName = uniqueDbName();
   const first = await startTestServer(t, { dbName });
   const created = await createResource(first, patient('Before'));
-  // Simulate a crash between the two steps of an update: version 2 is in history only.
-  const lastUpdated = new Date();
-  await first.db.collection('history').insertOne({
-    _id: `Patient/${created.id}/2` as any,
-    type: 'Patient',
-    id: created.id,
-    versionId: 2,
-    lastUpdated,
-    deleted: false,
-    method: 'PUT',
-    resource: { ...created, name: [{ family: 'After' }], meta: { versionId: '2', lastUpdated: lastUpdated.toISOString() } },
-  });
+  await writeUnfinishedVersion(first, created, 'After');
   await first.app.close();
 
   const second = await startTestServer(t, { dbName });
@@ -46,17 +50,7 @@ t.test('a write committed to history but not to the current version is finished 
 t.test('a writer that finds an unfinished version finishes it before writing its own', async (t) => {
   const s = await startTestServer(t);
   const created = await createResource(s, patient('Before'));
-  const lastUpdated = new Date();
-  await s.db.collection('history').insertOne({
-    _id: `Patient/${created.id}/2` as any,
-    type: 'Patient',
-    id: created.id,
-    versionId: 2,
-    lastUpdated,
-    deleted: false,
-    method: 'PUT',
-    resource: { ...created, name: [{ family: 'Orphan' }], meta: { versionId: '2', lastUpdated: lastUpdated.toISOString() } },
-  });
+  await writeUnfinishedVersion(s, created, 'Orphan');
   const response = await putResource(s, { ...created, name: [{ family: 'Next' }] });
   t.equal(response.statusCode, 200);
   t.equal(s.json(response).meta.versionId, '3', 'the new write comes after the unfinished one');
