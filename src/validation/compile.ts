@@ -71,6 +71,9 @@ export function compileDefinition(definition: StructureDefinition, resolve: Defi
     }
   }
   if (!root) throw new Error(`StructureDefinition ${definition.url} has no elements`);
+  // R4 types Resource.id as a plain string; its values are still ids (1-64 of [A-Za-z0-9-.]).
+  const resourceId = definition.kind === 'resource' ? root.children.find((c) => c.path === `${root!.path}.id`) : undefined;
+  if (resourceId?.types[0]) resourceId.types[0] = { ...resourceId.types[0], code: 'id' };
   for (const node of byId.values()) indexKeys(node);
   return { url: definition.url, type: definition.type, root, byPath };
 }
@@ -128,6 +131,11 @@ function typeRef(type: ElementDefinitionType, key: string, resolve: DefinitionRe
 
 function indexKeys(node: ElementNode): void {
   for (const child of node.children) {
+    // An element defined by reference (Consent.provision.provision) has no type of its own.
+    if (child.types.length === 0 && child.contentReference) {
+      const name = child.path.slice(child.path.lastIndexOf('.') + 1);
+      child.types.push({ code: 'BackboneElement', key: name, primitive: false, profiles: [] });
+    }
     for (const type of child.types) node.byKey.set(type.key, { node: child, type });
   }
 }

@@ -2,6 +2,7 @@ import type { ElementDefinitionConstraint } from 'fhir/r4';
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { issue } from '../outcome.js';
+import { containedAreReferenced } from './contained.js';
 import type { WalkContext } from './walk-context.js';
 
 /**
@@ -17,12 +18,20 @@ export interface CompiledConstraint {
 }
 
 const NATIVE = new Set(['ele-1', 'ext-1']);
+/** Invariants whose HL7 expression fhirpath.js cannot evaluate: same rule, in code. */
+const REWRITTEN: Record<string, (value: unknown) => boolean> = { 'dom-3': containedAreReferenced };
 const OPTIONS = { traceFn: () => undefined } as const;
 
 export function compileConstraints(basePath: string, constraints: ElementDefinitionConstraint[] | undefined): CompiledConstraint[] {
   const compiled: CompiledConstraint[] = [];
   for (const constraint of constraints ?? []) {
     if (!constraint.expression || NATIVE.has(constraint.key)) continue;
+    const rewritten = REWRITTEN[constraint.key];
+    if (rewritten) {
+      const severity = constraint.severity === 'warning' ? 'warning' : 'error';
+      compiled.push({ key: constraint.key, severity, human: constraint.human, evaluate: (value) => [rewritten(value)] });
+      continue;
+    }
     try {
       const evaluate = fhirpath.compile({ base: basePath, expression: constraint.expression }, r4, OPTIONS as never);
       compiled.push({
