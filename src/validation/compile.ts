@@ -1,4 +1,5 @@
 import type { ElementDefinition, ElementDefinitionType, StructureDefinition } from 'fhir/r4';
+import type { Expansion } from '../fhir/value-sets.js';
 import { snapshotElements, type DefinitionResolver } from '../fhir/snapshot.js';
 import { baseStructureDefinition, baseTypeOfUrl } from '../fhir/structure-definitions.js';
 import { compileConstraints, type CompiledConstraint } from './invariants.js';
@@ -13,6 +14,8 @@ export interface TypeRef {
   code: string;
   /** The JSON key of this type: `deceasedBoolean` for deceased[x], else the element name. */
   key: string;
+  /** `_key`: where a primitive's id and extensions go. */
+  extKey: string;
   primitive: boolean;
   /** Profiles the value must conform to (extensions declared by a profile). */
   profiles: string[];
@@ -23,6 +26,8 @@ export interface TypeRef {
 export interface ElementNode {
   id: string;
   path: string;
+  /** The FHIRPath name: `deceased` for deceased[x]. */
+  name: string;
   min: number;
   max: number;
   /** True when the JSON form is an array (the base element repeats). */
@@ -30,10 +35,12 @@ export interface ElementNode {
   choice: boolean;
   types: TypeRef[];
   children: ElementNode[];
+  /** The children with min > 0, checked even when absent. */
+  required: ElementNode[];
   /** JSON key (without `_`) → the child element and the type that key stands for. */
   byKey: Map<string, { node: ElementNode; type: TypeRef }>;
   contentReference?: string;
-  binding?: { strength: string; valueSet: string };
+  binding?: { strength: string; valueSet: string; expansion?: Expansion | null };
   constraints: CompiledConstraint[];
   fixed?: unknown;
   pattern?: unknown;
@@ -74,6 +81,11 @@ export function compileDefinition(definition: StructureDefinition, resolve: Defi
   // R4 types Resource.id as a plain string; its values are still ids (1-64 of [A-Za-z0-9-.]).
   const resourceId = definition.kind === 'resource' ? root.children.find((c) => c.path === `${root!.path}.id`) : undefined;
   if (resourceId?.types[0]) resourceId.types[0] = { ...resourceId.types[0], code: 'id' };
+  for (const node of byId.values()) {
+    // Required slices make the sliced element required: `identifier` absent misses `identifier:mrn`.
+    const sliceMin = node.slices.reduce((sum, slice) => sum + slice.min, 0);
+    if (sliceMin > node.min) node.min = sliceMin;
+  }
   for (const node of byId.values()) indexKeys(node);
   return { url: definition.url, type: definition.type, root, byPath };
 }
@@ -88,12 +100,14 @@ function compileElement(element: ElementDefinition, resolve: DefinitionResolver)
   const node: ElementNode = {
     id: element.id ?? path,
     path,
+    name: stem,
     min: element.min ?? 0,
     max: element.max === undefined || element.max === '*' ? Infinity : Number(element.max),
     repeats: baseMax !== '1' && baseMax !== '0' && path.includes('.'),
     choice,
     types,
     children: [],
+    required: [],
     byKey: new Map(),
     contentReference: element.contentReference?.replace(/^.*#/, ''),
     constraints: compileConstraints(path, element.constraint),
@@ -121,7 +135,7 @@ function fhirType(type: ElementDefinitionType): string {
 
 function typeRef(type: ElementDefinitionType, key: string, resolve: DefinitionResolver): TypeRef {
   const code = fhirType(type);
-  const ref: TypeRef = { code, key, primitive: isPrimitiveType(code), profiles: type.profile ?? [] };
+  const ref: TypeRef = { code, key, extKey: `_${key}`, primitive: isPrimitiveType(code), profiles: type.profile ?? [] };
   if (code === 'Reference' || code === 'canonical') {
     const targets = (type.targetProfile ?? []).map((url) => baseTypeOfUrl(url) ?? resolve(url)?.type);
     if (targets.length > 0 && !targets.includes(undefined) && !targets.includes('Resource')) ref.targetTypes = targets as string[];
@@ -134,8 +148,9 @@ function indexKeys(node: ElementNode): void {
     // An element defined by reference (Consent.provision.provision) has no type of its own.
     if (child.types.length === 0 && child.contentReference) {
       const name = child.path.slice(child.path.lastIndexOf('.') + 1);
-      child.types.push({ code: 'BackboneElement', key: name, primitive: false, profiles: [] });
+      child.types.push({ code: 'BackboneElement', key: name, extKey: `_${name}`, primitive: false, profiles: [] });
     }
+    if (child.min > 0) node.required.push(child);
     for (const type of child.types) node.byKey.set(type.key, { node: child, type });
   }
 }

@@ -43,67 +43,88 @@ function visitObject(
   isResource = false,
 ): void {
   let hasContent = false;
+  let choicesSeen: ElementNode[] | undefined;
+  // Driven by the keys present, not by every element the definition could hold.
   for (const key of Object.keys(value)) {
     if (isResource && key === 'resourceType') continue;
-    const name = key.charCodeAt(0) === 95 /* _ */ ? key.slice(1) : key;
+    const isExtra = key.charCodeAt(0) === 95; /* _ */
+    const name = isExtra ? key.slice(1) : key;
     const entry = container.byKey.get(name);
+    if (key !== 'id') hasContent = true;
     if (!entry) {
       ctx.issues.push(issue('error', 'structure', `unknown element "${key.slice(0, 64)}"`, [`${location}.${key.slice(0, 64)}`]));
-    } else if (name !== key && !entry.type.primitive) {
-      ctx.issues.push(issue('error', 'structure', `"${key}" is only allowed for primitive elements`, [`${location}.${key}`]));
+      continue;
     }
-    if (key !== 'id') hasContent = true;
+    const { node, type } = entry;
+    if (isExtra) {
+      if (!type.primitive) {
+        ctx.issues.push(issue('error', 'structure', `"${key}" is only allowed for primitive elements`, [`${location}.${key}`]));
+        continue;
+      }
+      if (value[name] !== undefined) continue; // visited with its value
+    }
+    if (node.choice) {
+      if (choicesSeen?.includes(node)) {
+        ctx.issues.push(issue('error', 'structure', `allows one value; found several types of ${node.name}[x]`, [`${location}.${node.name}`]));
+      }
+      (choicesSeen ??= []).push(node);
+    }
+    const count = visitValues(ctx, tree, node, type, value[type.key], type.primitive ? value[type.extKey] : undefined, location);
+    if (count > node.max) checkCardinality(ctx, node, count, `${location}.${node.name}`);
   }
   if (!hasContent && !isResource) {
     ctx.issues.push(issue('error', 'invariant', 'ele-1: All FHIR elements must have a @value or children', [location]));
   }
-  for (const child of container.children) visitChild(ctx, tree, child, value, location);
-}
-
-/** The element's FHIRPath name: `deceased` for deceased[x]. */
-function elementName(node: ElementNode): string {
-  const name = node.path.slice(node.path.lastIndexOf('.') + 1);
-  return node.choice ? name.slice(0, -3) : name;
+  for (const node of container.required) {
+    let count = 0;
+    for (const type of node.types) {
+      const own = value[type.key] ?? (type.primitive ? value[type.extKey] : undefined);
+      if (own !== undefined) count += Array.isArray(own) ? own.length : 1;
+    }
+    if (count < node.min) checkCardinality(ctx, node, count, `${location}.${node.name}`);
+  }
 }
 
 function childName(node: ElementNode, type: TypeRef): string {
-  return node.choice ? `${elementName(node)}.ofType(${type.code})` : elementName(node);
+  return node.choice ? `${node.name}.ofType(${type.code})` : node.name;
 }
 
-function visitChild(ctx: WalkContext, tree: CompiledTree, node: ElementNode, parent: Record<string, unknown>, location: string): void {
-  let count = 0;
-  for (const type of node.types) {
-    const value = parent[type.key];
-    const extra = type.primitive ? parent[`_${type.key}`] : undefined;
-    if (value === undefined && extra === undefined) continue;
-    const at = `${location}.${childName(node, type)}`;
-    if (!node.repeats) {
-      if (Array.isArray(value) || Array.isArray(extra)) {
-        ctx.issues.push(issue('error', 'structure', 'must be a single value, not an array', [at]));
-        continue;
-      }
-      count++;
-      visitValue(ctx, tree, node, type, value, extra, at);
-      continue;
+/** The value(s) of one JSON key (and its `_key`); returns how many values there are. */
+function visitValues(
+  ctx: WalkContext,
+  tree: CompiledTree,
+  node: ElementNode,
+  type: TypeRef,
+  value: unknown,
+  extra: unknown,
+  location: string,
+): number {
+  const at = `${location}.${childName(node, type)}`;
+  if (!node.repeats) {
+    if (Array.isArray(value) || Array.isArray(extra)) {
+      ctx.issues.push(issue('error', 'structure', 'must be a single value, not an array', [at]));
+      return 0;
     }
-    if ((value !== undefined && !Array.isArray(value)) || (extra !== undefined && !Array.isArray(extra))) {
-      ctx.issues.push(issue('error', 'structure', 'must be an array (the element repeats)', [at]));
-      continue;
-    }
-    const values = (value ?? []) as unknown[];
-    const extras = (extra ?? []) as unknown[];
-    const length = Math.max(values.length, extras.length);
-    if (value !== undefined && extra !== undefined && values.length !== extras.length) {
-      ctx.issues.push(issue('error', 'structure', `"${type.key}" and "_${type.key}" must have the same length`, [at]));
-    }
-    const slices = node.slicing && node.slices.length > 0 ? assignSlices(ctx, node, values, at).sliceOf : undefined;
-    for (let i = 0; i < length; i++) {
-      const target = slices?.[i] ?? node;
-      visitValue(ctx, tree, target, target.types[0]?.code === type.code ? target.types[0] : type, values[i] ?? undefined, extras[i] ?? undefined, `${at}[${i}]`);
-    }
-    count += length;
+    visitValue(ctx, tree, node, type, value, extra, at);
+    return 1;
   }
-  checkCardinality(ctx, node, count, `${location}.${elementName(node)}`);
+  if ((value !== undefined && !Array.isArray(value)) || (extra !== undefined && !Array.isArray(extra))) {
+    ctx.issues.push(issue('error', 'structure', 'must be an array (the element repeats)', [at]));
+    return 0;
+  }
+  const values = (value ?? []) as unknown[];
+  const extras = (extra ?? []) as unknown[];
+  const length = Math.max(values.length, extras.length);
+  if (value !== undefined && extra !== undefined && values.length !== extras.length) {
+    ctx.issues.push(issue('error', 'structure', `"${type.key}" and "_${type.key}" must have the same length`, [at]));
+  }
+  const slices = node.slicing && node.slices.length > 0 ? assignSlices(ctx, node, values, at).sliceOf : undefined;
+  for (let i = 0; i < length; i++) {
+    const target = slices?.[i] ?? node;
+    const targetType = target.types[0]?.code === type.code ? target.types[0] : type;
+    visitValue(ctx, tree, target, targetType, values[i] ?? undefined, extras[i] ?? undefined, `${at}[${i}]`);
+  }
+  return length;
 }
 
 function visitValue(
