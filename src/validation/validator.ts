@@ -75,7 +75,13 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       ctx.issues.push(issue('error', 'processing', `profile ${url} cannot be used: ${tree.message}`, [location]));
       return;
     }
-    walkResource(ctx, tree, resource, type);
+    try {
+      walkResource(ctx, tree, resource, type);
+    } catch (error) {
+      // Profiles are data sent by clients: one the walk cannot follow is their problem to fix, not a 500.
+      const text = `profile ${url} could not be evaluated: ${(error as Error).message}`;
+      ctx.issues.push(issue('error', 'processing', text, [location]));
+    }
   }
 
   /** A stored profile must be usable: its type known and its differential applicable. */

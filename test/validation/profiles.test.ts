@@ -178,3 +178,50 @@ t.test('a StructureDefinition that cannot be applied is refused', async (t) => {
   t.equal(status, 422);
   t.same(summary(errors(issues)), ['error processing StructureDefinition']);
 });
+
+t.test('pattern[x] and closed slicing of codings by system, in a stored profile', async (t) => {
+  const s = await startTestServer(t);
+  const url = 'http://fhir.records.example.org/StructureDefinition/privacy-consent';
+  const stored = await create(s, {
+    resourceType: 'StructureDefinition',
+    url,
+    name: 'PrivacyConsent',
+    status: 'active',
+    kind: 'resource',
+    abstract: false,
+    type: 'Consent',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Consent',
+    derivation: 'constraint',
+    differential: {
+      element: [
+        { id: 'Consent.category', path: 'Consent.category', patternCodeableConcept: { coding: [{ system: 'http://loinc.org', code: '59284-0' }] } },
+        { id: 'Consent.scope.coding', path: 'Consent.scope.coding', slicing: { discriminator: [{ type: 'pattern', path: 'system' }], rules: 'closed' } },
+        {
+          id: 'Consent.scope.coding:consentscope',
+          path: 'Consent.scope.coding',
+          sliceName: 'consentscope',
+          min: 1,
+          max: '1',
+          patternCoding: { system: 'http://terminology.hl7.org/CodeSystem/consentscope' },
+        },
+      ],
+    },
+  });
+  t.equal(stored.status, 201);
+  const consent = { ...fixture('consent-example-notThis.json'), meta: { profile: [url] } };
+  const accepted = await create(s, consent);
+  t.same(errors(accepted.issues), []);
+
+  const otherCategory = { ...consent, category: [{ coding: [{ system: 'http://loinc.org', code: '64292-6' }] }] };
+  t.same(summary(errors((await create(s, otherCategory)).issues)), ['error value Consent.category[0]']);
+
+  const foreignCoding = structuredClone(consent);
+  foreignCoding.scope.coding.push({ system: 'http://example.org/scopes', code: 'x' });
+  t.same(summary(errors((await create(s, foreignCoding)).issues)), ['error structure Consent.scope.coding[1]']);
+
+  const noSlice = { ...consent, scope: { coding: [{ system: 'http://example.org/scopes', code: 'x' }] } };
+  t.same(summary(errors((await create(s, noSlice)).issues)).sort(), [
+    'error required Consent.scope.coding',
+    'error structure Consent.scope.coding[0]',
+  ]);
+});
