@@ -117,6 +117,13 @@ t.test('cardinality, bindings, invariants and references of the base R4 definiti
     t.equal(status, 201);
   });
 
+  t.test('ref-1: a #id reference must name a contained resource', async (t) => {
+    const { status, issues } = await create(s, { resourceType: 'Patient', managingOrganization: { reference: '#missing' } });
+    t.equal(status, 422);
+    t.same(summary(errors(issues)), ['error invariant Patient.managingOrganization']);
+    t.match(errors(issues)[0].diagnostics, /^ref-1:/);
+  });
+
   t.test('reference target type must be allowed by targetProfile', async (t) => {
     const { status, issues } = await create(s, { resourceType: 'Patient', generalPractitioner: [{ reference: 'Practitioner/1' }, { reference: 'Patient/2' }] });
     t.equal(status, 422);

@@ -63,6 +63,11 @@ t.test('$validate', async (t) => {
     t.same(summary(body.issue.filter((i: any) => i.severity === 'error')), ['error invalid resourceType']);
   });
 
+  t.test('the CapabilityStatement announces $validate', async (t) => {
+    const metadata = s.json(await s.request({ method: 'GET', url: '/fhir/metadata' }));
+    t.same(metadata.rest[0].operation, [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }]);
+  });
+
   t.test('an unknown mode is a bad request', async (t) => {
     const { status } = await validate('/fhir/Patient/$validate', { resourceType: 'Parameters', parameter: [{ name: 'mode', valueCode: 'upsert' }] });
     t.equal(status, 400);
