@@ -49,3 +49,16 @@ export function topLevelElements(type: string): ElementDefinition[] {
   const elements = definition?.snapshot?.element ?? [];
   return elements.filter((e) => e.path.split('.').length === 2);
 }
+
+/** HL7's R4 extension definitions (patient-birthTime...), by URL; the file is read on first use. */
+let extensions: Map<string, StructureDefinition> | undefined;
+
+export function r4ExtensionDefinition(url: string): StructureDefinition | undefined {
+  if (!extensions) {
+    extensions = new Map();
+    for (const entry of parseDefinitionFile<{ entry?: { resource: StructureDefinition }[] }>('extension-definitions.json').entry ?? []) {
+      if (entry.resource.resourceType === 'StructureDefinition') extensions.set(entry.resource.url, entry.resource);
+    }
+  }
+  return extensions.get(url);
+}

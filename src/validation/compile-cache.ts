@@ -1,5 +1,5 @@
 import type { StructureDefinition } from 'fhir/r4';
-import { baseStructureDefinition, baseTypeOfUrl } from '../fhir/structure-definitions.js';
+import { baseStructureDefinition, baseTypeOfUrl, r4ExtensionDefinition } from '../fhir/structure-definitions.js';
 import { compileDefinition, type CompiledTree } from './compile.js';
 import type { ProfileRegistry } from './profile-registry.js';
 
@@ -32,8 +32,9 @@ export class CompileCache {
     return tree;
   }
 
+  /** A known profile, or one of HL7's R4 extension definitions. */
   byUrl(url: string): CompiledTree | undefined {
-    const definition = this.registry.get(url);
+    const definition = this.registry.get(url) ?? r4ExtensionDefinition(url);
     const tree = definition && this.compiled(definition);
     return tree instanceof Error ? undefined : tree;
   }

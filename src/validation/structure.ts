@@ -177,7 +177,9 @@ function visitValue(
   if (typeRoot) checkInvariants(ctx, typeRoot.constraints, object, location);
   checkInvariants(ctx, (contentTarget ?? node).constraints, object, location);
   checkValueRules(ctx, node, type, object, location);
-  for (const url of type.profiles) {
+  // An extension is checked against its definition when it is known (profiles/, stored, or HL7's).
+  const declared = type.code === 'Extension' && typeof object.url === 'string' ? [object.url] : [];
+  for (const url of [...type.profiles, ...declared]) {
     const profile = ctx.profileTree(url);
     if (profile) visitObject(ctx, profile, profile.root, object, location);
     if (profile) checkInvariants(ctx, profile.root.constraints, object, location);

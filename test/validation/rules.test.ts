@@ -130,3 +130,21 @@ t.test('cardinality, bindings, invariants and references of the base R4 definiti
     t.same(summary(errors(issues)), ['error value Patient.generalPractitioner[1].reference']);
   });
 });
+
+t.test('extensions are checked against their definitions when known', async (t) => {
+  const s = await startTestServer(t);
+  const birthTime = (value: object) => ({
+    resourceType: 'Patient',
+    birthDate: '1974-12-25',
+    _birthDate: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthTime', ...value }] },
+  });
+  t.equal((await create(s, birthTime({ valueDateTime: '1974-12-25T14:35:45-05:00' }))).status, 201);
+  const wrongType = await create(s, birthTime({ valueString: 'half past two' }));
+  t.equal(wrongType.status, 422);
+  t.same(summary(errors(wrongType.issues)), [
+    'error structure Patient.birthDate.extension[0].valueString',
+    'error required Patient.birthDate.extension[0].value',
+  ]);
+  const unknown = await create(s, { resourceType: 'Patient', extension: [{ url: 'http://example.org/fhir/favourite-colour', valueString: 'blue' }] });
+  t.equal(unknown.status, 201, 'extensions nobody defined here are allowed');
+});
