@@ -8,7 +8,7 @@ import { checkInvariants } from './invariants.js';
 import { describe, primitiveProblem } from './primitives.js';
 import { checkReference } from './references.js';
 import { assignSlices } from './slicing.js';
-import type { WalkContext } from './walk-context.js';
+import { MAX_DEPTH, type WalkContext } from './walk-context.js';
 
 /**
  * The walk of one resource against one compiled definition: every JSON key must be an element
@@ -42,6 +42,28 @@ function visitObject(
   location: string,
   isResource = false,
 ): void {
+  if (ctx.depth >= MAX_DEPTH) {
+    if (!ctx.issues.some((i) => i.code === 'too-costly')) {
+      ctx.issues.push(issue('error', 'too-costly', `nested deeper than ${MAX_DEPTH} levels`, [location]));
+    }
+    return;
+  }
+  ctx.depth += 1;
+  try {
+    visitKeys(ctx, tree, container, value, location, isResource);
+  } finally {
+    ctx.depth -= 1;
+  }
+}
+
+function visitKeys(
+  ctx: WalkContext,
+  tree: CompiledTree,
+  container: ElementNode,
+  value: Record<string, unknown>,
+  location: string,
+  isResource: boolean,
+): void {
   let hasContent = false;
   let choicesSeen: ElementNode[] | undefined;
   // Driven by the keys present, not by every element the definition could hold.
@@ -69,7 +91,9 @@ function visitObject(
       }
       (choicesSeen ??= []).push(node);
     }
+    if (node.repeats) ctx.depth += 1; // the array is a level of its own
     const count = visitValues(ctx, tree, node, type, value[type.key], type.primitive ? value[type.extKey] : undefined, location);
+    if (node.repeats) ctx.depth -= 1;
     if (count > node.max) checkCardinality(ctx, node, count, `${location}.${node.name}`);
   }
   if (!hasContent && !isResource) {

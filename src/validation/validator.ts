@@ -39,6 +39,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     }
     const ctx: WalkContext = {
       issues: [],
+      depth: 0,
       fhirpathEnv: { resource: body, rootResource: body },
       profileTree: (url) => cache.byUrl(url),
     };

@@ -96,3 +96,12 @@ t.test('structure of a write against the base R4 definition', async (t) => {
     t.same(summary(errors(issues)), ['error structure Patient.contained[0].name']);
   });
 });
+
+t.test('a body nested deeper than the database can store is refused with 422', async (t) => {
+  const s = await startTestServer(t);
+  let extension: any = { url: 'http://example.org/leaf', valueString: 'a' };
+  for (let i = 0; i < 60; i++) extension = { url: 'http://example.org/branch', extension: [extension] };
+  const { status, issues } = await create(s, { resourceType: 'Patient', extension: [extension] });
+  t.equal(status, 422);
+  t.same(errors(issues).map((i) => i.code), ['too-costly']);
+});
