@@ -7,6 +7,7 @@ import { assertJsonAccepted, registerJsonBodies } from './rest/content.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { instanceRoutes } from './rest/instance-routes.js';
+import { operationRoutes } from './rest/operation-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
 import type { RequestContext } from './security/context.js';
@@ -45,7 +46,7 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
   await ensureIndexes(db, ResourceStore.indexes);
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
-  const deps: ServiceDeps = { config, store, validator: createValidator() };
+  const deps: ServiceDeps = { config, store, validator: createValidator({ db, ...config.validation }) };
 
   registerJsonBodies(app);
   registerErrorHandling(app);
@@ -74,6 +75,7 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
       fhir.addHook('preHandler', async (request) => assertJsonAccepted(request));
       await fhir.register(systemRoutes(deps));
       await fhir.register(typeRoutes(deps));
+      await fhir.register(operationRoutes(deps));
       await fhir.register(instanceRoutes(deps));
     },
     { prefix: basePath(config) },

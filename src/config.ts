@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 /** Every environment variable the server reads, parsed and checked in one place. */
 export interface Config {
   port: number;
@@ -15,6 +17,30 @@ export interface Config {
   /** Default and largest page size of history and search bundles. */
   defaultPageSize: number;
   maxPageSize: number;
+  validation: ValidationConfig;
+}
+
+/** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated). */
+export interface ValidationConfig {
+  profilesDir: string;
+  requireKnownProfiles: boolean;
+  requiredProfiles: Record<string, string[]>;
+}
+
+function validationFrom(env: NodeJS.ProcessEnv): ValidationConfig {
+  const requiredProfiles: Record<string, string[]> = {};
+  for (const pair of (env.REQUIRED_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([A-Z][A-Za-z]+)=(\S+)$/.exec(pair);
+    if (!match) throw new Error(`REQUIRED_PROFILES entries must look like Patient=http://...; got "${pair}"`);
+    (requiredProfiles[match[1]] ??= []).push(match[2]);
+  }
+  const strict = env.REQUIRE_KNOWN_PROFILES ?? 'false';
+  if (strict !== 'true' && strict !== 'false') throw new Error(`REQUIRE_KNOWN_PROFILES must be true or false; got "${strict}"`);
+  return {
+    profilesDir: env.PROFILES_DIR || fileURLToPath(new URL('../profiles', import.meta.url)),
+    requireKnownProfiles: strict === 'true',
+    requiredProfiles,
+  };
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -47,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024),
     defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
     maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
+    validation: validationFrom(env),
   };
   if (config.defaultPageSize > config.maxPageSize) {
     throw new Error('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');

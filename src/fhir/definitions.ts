@@ -32,6 +32,11 @@ export function readDefinitionFile<T = unknown>(file: DefinitionFile): T {
   return parsed as T;
 }
 
+/** Parses a file without keeping it: for callers that keep only a small part of a large file. */
+export function parseDefinitionFile<T = unknown>(file: DefinitionFile): T {
+  return (cache.get(file) as T | undefined) ?? (JSON.parse(readFileSync(join(folder, file), 'utf8')) as T);
+}
+
 /** The resources of a definition file that is a Bundle. */
 export function definitionResources<T extends FhirResource = FhirResource>(file: DefinitionFile): T[] {
   const bundle = readDefinitionFile<Bundle>(file);

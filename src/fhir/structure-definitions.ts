@@ -1,21 +1,46 @@
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4';
-import { definitionResources } from './definitions.js';
+import { parseDefinitionFile } from './definitions.js';
 
-/** HL7's base StructureDefinitions of resources and data types, by type name (loaded once). */
+/**
+ * HL7's base StructureDefinitions of resources and data types, by type name. The two files are
+ * parsed once, on first use; only the StructureDefinitions are kept (the 35 MB bundle is not).
+ */
 let byType: Map<string, StructureDefinition> | undefined;
+let resourceTypes: Set<string> | undefined;
 
-export function baseStructureDefinition(type: string): StructureDefinition | undefined {
+function load(): Map<string, StructureDefinition> {
   if (!byType) {
     byType = new Map();
+    resourceTypes = new Set();
     for (const file of ['profiles-types.json', 'profiles-resources.json'] as const) {
-      for (const resource of definitionResources(file)) {
+      for (const entry of parseDefinitionFile<{ entry?: { resource: StructureDefinition }[] }>(file).entry ?? []) {
+        const resource = entry.resource;
         if (resource.resourceType === 'StructureDefinition' && resource.derivation !== 'constraint') {
           byType.set(resource.type, resource);
+          if (resource.kind === 'resource') resourceTypes.add(resource.type);
         }
       }
     }
   }
-  return byType.get(type);
+  return byType;
+}
+
+export function baseStructureDefinition(type: string): StructureDefinition | undefined {
+  return load().get(type);
+}
+
+/** True for every R4 resource type name (Patient, Organization, Resource...), stored here or not. */
+export function isR4ResourceType(type: string): boolean {
+  load();
+  return resourceTypes!.has(type);
+}
+
+/** `http://hl7.org/fhir/StructureDefinition/Patient` → Patient, for base definitions only. */
+export function baseTypeOfUrl(url: string): string | undefined {
+  const prefix = 'http://hl7.org/fhir/StructureDefinition/';
+  if (!url.startsWith(prefix)) return undefined;
+  const type = url.slice(prefix.length).split('|')[0];
+  return load().has(type) ? type : undefined;
 }
 
 /** The top-level elements of a resource type (`Patient.name`, `Patient.deceased[x]`...). */
@@ -23,4 +48,17 @@ export function topLevelElements(type: string): ElementDefinition[] {
   const definition = baseStructureDefinition(type);
   const elements = definition?.snapshot?.element ?? [];
   return elements.filter((e) => e.path.split('.').length === 2);
+}
+
+/** HL7's R4 extension definitions (patient-birthTime...), by URL; the file is read on first use. */
+let extensions: Map<string, StructureDefinition> | undefined;
+
+export function r4ExtensionDefinition(url: string): StructureDefinition | undefined {
+  if (!extensions) {
+    extensions = new Map();
+    for (const entry of parseDefinitionFile<{ entry?: { resource: StructureDefinition }[] }>('extension-definitions.json').entry ?? []) {
+      if (entry.resource.resourceType === 'StructureDefinition') extensions.set(entry.resource.url, entry.resource);
+    }
+  }
+  return extensions.get(url);
 }

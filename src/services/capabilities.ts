@@ -41,6 +41,7 @@ export function capabilityStatement(config: Config): CapabilityStatement {
           ...(entry.appendOnly ? { documentation: 'Append-only audit trail: update and delete answer 405.' } : {}),
         })),
         interaction: [{ code: 'history-system' }],
+        operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
       },
     ],
   };

@@ -21,7 +21,7 @@ function assertWritable(type: string, method: 'PUT' | 'DELETE'): void {
 }
 
 /** The body must be a resource of the URL's type; then it must pass validation. */
-function checkedResource(deps: ServiceDeps, type: string, body: unknown): { resource: Resource; warnings: Issue[] } {
+async function checkedResource(deps: ServiceDeps, type: string, body: unknown): Promise<{ resource: Resource; warnings: Issue[] }> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('The body must be a JSON object holding a FHIR resource', 'structure');
   }
@@ -33,16 +33,22 @@ function checkedResource(deps: ServiceDeps, type: string, body: unknown): { reso
       ['resourceType'],
     );
   }
-  const issues = deps.validator.validate(body);
+  const issues = await deps.validator.validate(body);
   if (hasErrors(issues)) throw unprocessable(issues);
   return { resource: body as Resource, warnings: issues };
 }
 
+/** A written StructureDefinition is a profile that validation must see at once, on every instance. */
+async function noteProfileChange(deps: ServiceDeps, type: string): Promise<void> {
+  if (type === 'StructureDefinition') await deps.validator.profilesChanged();
+}
+
 /** create: POST [type]. The server picks a random id; any id in the body is ignored. */
 export async function createResource(deps: ServiceDeps, _ctx: RequestContext, type: string, body: unknown): Promise<WriteResult> {
-  const { resource, warnings } = checkedResource(deps, type, body);
+  const { resource, warnings } = await checkedResource(deps, type, body);
   const id = randomUUID();
   const [outcome] = await deps.store.applyWrites([{ type, id, method: 'POST', resource, precondition: { kind: 'absent' } }]);
+  await noteProfileChange(deps, type);
   return { ...outcome, warnings };
 }
 
@@ -69,10 +75,11 @@ export async function updateResource(
       [`${type}.id`],
     );
   }
-  const { resource, warnings } = checkedResource(deps, type, body);
+  const { resource, warnings } = await checkedResource(deps, type, body);
   const precondition: Precondition =
     ifMatchVersion === undefined ? { kind: 'none' } : { kind: 'version', versionId: ifMatchVersion };
   const [outcome] = await deps.store.applyWrites([{ type, id, method: 'PUT', resource, precondition }]);
+  await noteProfileChange(deps, type);
   return { ...outcome, warnings };
 }
 
@@ -80,5 +87,6 @@ export async function updateResource(
 export async function deleteResource(deps: ServiceDeps, _ctx: RequestContext, type: string, id: string): Promise<WriteOutcome> {
   assertWritable(type, 'DELETE');
   const [outcome] = await deps.store.applyWrites([{ type, id, method: 'DELETE', precondition: { kind: 'none' } }]);
+  if (outcome.changed) await noteProfileChange(deps, type);
   return outcome;
 }
