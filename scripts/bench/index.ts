@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { freePort, startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { crudSuite } from './crud.js';
 import { printTable, type BenchRow, type BenchSuite } from './harness.js';
+import { validationSuite } from './validation.js';
 
-const SUITES: BenchSuite[] = [crudSuite];
+const SUITES: BenchSuite[] = [crudSuite, validationSuite];
 
 
 async function main(): Promise<void> {

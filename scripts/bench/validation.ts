@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createValidator } from '../../src/validation/index.js';
-import { percentiles, printTable, type BenchRow, type BenchSuite } from './harness.js';
+import { percentiles, type BenchRow, type BenchSuite } from './harness.js';
 
 const fixtures = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8'));
 
@@ -63,9 +63,3 @@ export const validationSuite: BenchSuite = {
     ];
   },
 };
-
-export default validationSuite;
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  printTable(await validationSuite.run({ baseUrl: '', mongoUri: '', dbName: '', concurrency: 1, seconds: 0 }));
-}
