@@ -13,15 +13,9 @@ export interface IndexDeclaration {
 }
 
 export async function ensureIndexes(db: Db, declarations: readonly IndexDeclaration[]): Promise<void> {
-  const byCollection = new Map<string, IndexDeclaration[]>();
+  // One createIndex per index: FerretDB v1 drops the connection when a single createIndexes
+  // command names several indexes that already exist. MongoDB is indifferent to either form.
   for (const declaration of declarations) {
-    const list = byCollection.get(declaration.collection) ?? [];
-    list.push(declaration);
-    byCollection.set(declaration.collection, list);
-  }
-  for (const [collection, list] of byCollection) {
-    await db.collection(collection).createIndexes(
-      list.map((d) => ({ key: d.key, ...(d.options ?? {}) })),
-    );
+    await db.collection(declaration.collection).createIndex(declaration.key, declaration.options ?? {});
   }
 }
