@@ -209,6 +209,7 @@ function parseSort(text: string, type: string, registry: SearchRegistry, ignored
 }
 
 function parseInclude(text: string, iterate: boolean, name: string, registry: SearchRegistry): IncludeSpec {
+  if (text === '*') return { sourceType: '*', code: '*', iterate };
   const [sourceType, code, targetType] = text.split(':');
   const known = sourceType && code && (code === '*' || registry.param(sourceType, code)?.type === 'reference');
   if (!known) throw badRequest(`${name}: "${text}" must be Type:parameter[:TargetType] naming a reference parameter`, 'invalid', [name]);
