@@ -21,6 +21,8 @@ function strictHandling(request: FastifyRequest): boolean {
 
 async function answer(deps: SearchDeps, request: FastifyRequest, reply: FastifyReply, scope: SearchScope, entries: QueryEntries) {
   const result = await search(deps, request.ctx, scope, entries, strictHandling(request));
+  // Which declared index each type's query leads with: for tests, benchmarks and operators.
+  reply.header('x-search-index', Object.values(result.indexes).join(','));
   reply.header('server-timing', `db;dur=${result.timing.dbMs.toFixed(2)}, app;dur=${result.timing.appMs.toFixed(2)}`);
   return sendJson(request, reply, 200, result.bundle);
 }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Document, Filter } from 'mongodb';
+import type { Document } from 'mongodb';
 
 /**
  * Who is asking and on whose behalf, created once per request and passed down explicitly to
@@ -15,5 +15,5 @@ export interface RequestContext {
    * What this request may see of a resource type, as a MongoDB filter on current documents
    * that search ANDs into every query, include, chain and count. Absent or undefined: everything.
    */
-  accessFilter?: (type: string) => Filter<Document> | undefined;
+  accessFilter?: (type: string) => Document | undefined;
 }

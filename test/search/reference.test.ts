@@ -38,7 +38,7 @@ t.test('references, chains, _has, includes and compartments', async (t) => {
     const r = await searchBundle(s, 'Patient?_id=p2&_revinclude=DocumentReference:subject');
     t.same(r.entry.map((e: any) => `${e.search.mode}:${e.resource.id}`).sort(), ['include:d3', 'match:p2']);
     const star = await searchBundle(s, 'DocumentReference?_id=d1&_include=*');
-    t.equal(star.entry.length, 3);
+    t.equal(star.entry.length, 4, 'subject, author and relatesto targets');
     const iter = await searchBundle(s, 'DocumentReference?_id=d3&_include=DocumentReference:subject&_revinclude:iterate=DocumentReference:author');
     t.same(iter.entry.map((e: any) => e.resource.id).sort(), ['d1', 'd3', 'p2'], ':iterate follows included resources');
   });
