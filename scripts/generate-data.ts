@@ -17,7 +17,9 @@ export interface DataSize {
 }
 
 export function dataSize(env: NodeJS.ProcessEnv = process.env): DataSize {
-  return env.BENCH_SCALE === 'large' ? { patients: 100_000, documents: 300_000 } : { patients: 10_000, documents: 30_000 };
+  const base = env.BENCH_SCALE === 'large' ? { patients: 100_000, documents: 300_000 } : { patients: 10_000, documents: 30_000 };
+  // BENCH_PATIENTS / BENCH_DOCUMENTS: smaller smoke runs (FerretDB writes slowly with many indexes).
+  return { patients: Number(env.BENCH_PATIENTS) || base.patients, documents: Number(env.BENCH_DOCUMENTS) || base.documents };
 }
 
 /** mulberry32: a small seeded generator, so every run makes the same data. */
