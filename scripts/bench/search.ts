@@ -35,10 +35,11 @@ async function pageFiftyUrl(baseUrl: string): Promise<string> {
   let url = `${baseUrl}/DocumentReference?status=current&_count=20&_total=none`;
   for (let i = 0; i < 49; i++) {
     const bundle = (await (await fetch(url)).json()) as { link: { relation: string; url: string }[] };
-    url = bundle.link.find((l) => l.relation === 'next')!.url;
+    // Links carry the server's public BASE_URL; aim them at the benchmarked server.
+    const next = bundle.link.find((l) => l.relation === 'next')!.url;
+    url = `${baseUrl}${next.slice(next.indexOf('/DocumentReference'))}`;
   }
-  // Links carry the server's public BASE_URL; aim them at the benchmarked server.
-  return url.slice(url.indexOf('/DocumentReference'));
+  return url.slice(url.indexOf('/DocumentReference') + 1);
 }
 
 async function serverTime(baseUrl: string, shape: Shape, samples = 50): Promise<{ app: number[]; db: number[] }> {
