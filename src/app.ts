@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Db } from 'mongodb';
 import { basePath, type Config } from './config.js';
 import { ensureIndexes } from './db/indexes.js';
@@ -8,11 +8,14 @@ import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { instanceRoutes } from './rest/instance-routes.js';
 import { operationRoutes } from './rest/operation-routes.js';
+import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
 import type { RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
+import { SearchRegistry, extractSearchValues, indexesForParams, searchIndexes } from './search/index.js';
+import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
 declare module 'fastify' {
@@ -26,10 +29,14 @@ export interface AppOptions {
   db: Db;
   /** pino options or false (tests pass false to keep output quiet). */
   logger?: boolean | { level: string };
+  /** Adjusts each request's security context (tests use it to narrow `accessFilter`). */
+  contextHook?: (ctx: RequestContext, request: FastifyRequest) => RequestContext;
+  /** How long custom SearchParameters are trusted before the database is checked again (ms). */
+  searchParamRefreshMs?: number;
 }
 
 /** Builds the server (without listening): the database must already be connected. */
-export async function buildApp({ config, db, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, contextHook, searchParamRefreshMs }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -42,11 +49,21 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
 
-  const store = new ResourceStore(db, () => ({}));
-  await ensureIndexes(db, ResourceStore.indexes);
+  const registry = new SearchRegistry(db, searchParamRefreshMs, (added) => ensureIndexes(db, indexesForParams(added)));
+  const storedTypes = SearchRegistry.storedTypes();
+  const store = new ResourceStore(db, (type, resource) => ({ sp: extractSearchValues(registry, config.baseUrl, type, resource) }));
+  const declared = searchIndexes(registry, storedTypes);
+  await ensureIndexes(db, [...ResourceStore.indexes, ...declared]);
+  await registry.refresh(true);
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
-  const deps: ServiceDeps = { config, store, validator: createValidator({ db, ...config.validation }) };
+  const deps: ServiceDeps = {
+    config,
+    store,
+    validator: createValidator({ db, ...config.validation }),
+    searchParams: capabilitySearchParams(registry),
+  };
+  const searchDeps = { config, db, registry, declared, storedTypes };
 
   registerJsonBodies(app);
   registerErrorHandling(app);
@@ -54,7 +71,8 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    request.ctx = { requestId: request.id, log: request.log, baseUrl: config.baseUrl };
+    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl };
+    request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
   // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
   app.addHook('onResponse', async (request, reply) => {
@@ -73,10 +91,13 @@ export async function buildApp({ config, db, logger }: AppOptions): Promise<Fast
   await app.register(
     async (fhir) => {
       fhir.addHook('preHandler', async (request) => assertJsonAccepted(request));
+      // Writes extract with, and searches use, the SearchParameters stored on any instance.
+      fhir.addHook('preHandler', async () => registry.refresh());
       await fhir.register(systemRoutes(deps));
       await fhir.register(typeRoutes(deps));
       await fhir.register(operationRoutes(deps));
       await fhir.register(instanceRoutes(deps));
+      await fhir.register(searchRoutes(searchDeps));
     },
     { prefix: basePath(config) },
   );

@@ -14,6 +14,7 @@ export const RESOURCE_TYPES: readonly ResourceTypeEntry[] = [
   { type: 'Consent' },
   { type: 'AuditEvent', appendOnly: true },
   { type: 'StructureDefinition' },
+  { type: 'SearchParameter' },
 ];
 
 const byName = new Map(RESOURCE_TYPES.map((entry) => [entry.type, entry]));

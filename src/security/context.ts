@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Document } from 'mongodb';
 
 /**
  * Who is asking and on whose behalf, created once per request and passed down explicitly to
@@ -10,4 +11,9 @@ export interface RequestContext {
   log: FastifyBaseLogger;
   /** Public base URL of the FHIR endpoint (no trailing slash). */
   baseUrl: string;
+  /**
+   * What this request may see of a resource type, as a MongoDB filter on current documents
+   * that search ANDs into every query, include, chain and count. Absent or undefined: everything.
+   */
+  accessFilter?: (type: string) => Document | undefined;
 }

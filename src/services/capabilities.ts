@@ -1,17 +1,30 @@
-import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
+import type { SearchRegistry } from '../search/index.js';
 import type { Config } from '../config.js';
 import { RESOURCE_TYPES, type ResourceTypeEntry } from '../fhir/resource-types.js';
 
 type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
 
 function interactionsOf(entry: ResourceTypeEntry): Interaction[] {
-  const all: Interaction[] = ['read', 'vread', 'create', 'history-instance', 'history-type'];
+  const all: Interaction[] = ['read', 'vread', 'create', 'search-type', 'history-instance', 'history-type'];
   if (!entry.appendOnly) all.push('update', 'delete');
   return all;
 }
 
 /** GET /metadata, built from the same registry as the routes, so it claims only what they do. */
-export function capabilityStatement(config: Config): CapabilityStatement {
+/** Every search parameter of a type, with its type and documentation, for the CapabilityStatement. */
+export function capabilitySearchParams(registry: SearchRegistry) {
+  return (type: string): CapabilityStatementRestResourceSearchParam[] =>
+    registry
+      .params(type)
+      .filter((p) => p.evaluate || p.code === '_id')
+      .map((p) => ({ name: p.code, definition: p.url, type: p.type as CapabilityStatementRestResourceSearchParam['type'], documentation: p.description }));
+}
+
+export function capabilityStatement(
+  config: Config,
+  searchParams: (type: string) => CapabilityStatementRestResourceSearchParam[] = () => [],
+): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -38,9 +51,11 @@ export function capabilityStatement(config: Config): CapabilityStatement {
           conditionalRead: 'full-support',
           conditionalUpdate: false,
           conditionalDelete: 'not-supported',
+          searchInclude: ['*', ...searchParams(entry.type).filter((p) => p.type === 'reference').map((p) => `${entry.type}:${p.name}`)],
+          searchParam: searchParams(entry.type),
           ...(entry.appendOnly ? { documentation: 'Append-only audit trail: update and delete answer 405.' } : {}),
         })),
-        interaction: [{ code: 'history-system' }],
+        interaction: [{ code: 'history-system' }, { code: 'search-system' }],
         operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
       },
     ],

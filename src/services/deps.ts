@@ -1,3 +1,4 @@
+import type { CapabilityStatementRestResourceSearchParam } from 'fhir/r4';
 import type { Config } from '../config.js';
 import type { ResourceStore } from '../store/index.js';
 import type { Validator } from '../validation/index.js';
@@ -7,4 +8,6 @@ export interface ServiceDeps {
   config: Config;
   store: ResourceStore;
   validator: Validator;
+  /** The search parameters of a type, as the CapabilityStatement lists them. */
+  searchParams?: (type: string) => CapabilityStatementRestResourceSearchParam[];
 }

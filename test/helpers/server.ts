@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { MongoClient, type Db } from 'mongodb';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 /** The part of a tap test a helper needs: teardown registration. */
@@ -38,7 +38,7 @@ export function uniqueDbName(): string {
  */
 export async function startTestServer(
   t: TestLike,
-  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean } = {},
+  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions> } = {},
 ): Promise<TestServer> {
   const uri = await databaseUri();
   const client = new MongoClient(uri, { ignoreUndefined: true });
@@ -46,7 +46,7 @@ export async function startTestServer(
   const dbName = options.dbName ?? uniqueDbName();
   const db = client.db(dbName);
   const config = loadConfig({ BASE_URL: 'http://fhir.test/fhir', MONGODB_URI: uri, ...options.env });
-  const app = await buildApp({ config, db, logger: false });
+  const app = await buildApp({ config, db, logger: false, ...options.app });
   t.teardown(async () => {
     await app.close();
     if (!options.dbName && !options.keepDb) await db.dropDatabase().catch(() => {});

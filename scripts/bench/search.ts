@@ -1,0 +1,96 @@
+/**
+ * Search benchmarks: each search shape of the issue under load (autocannon, concurrency from
+ * the harness), plus the server's own time per search outside database calls (read from the
+ * Server-Timing header of sequential requests). Sizes: 10,000 patients / 30,000 documents, or
+ * 100,000 / 300,000 with BENCH_SCALE=large. The data is generated once per database.
+ */
+import { MongoClient } from 'mongodb';
+import { DOC_TYPES, dataSize, generateData, mrn, patientId } from '../generate-data.js';
+import { load, percentiles, type BenchEnv, type BenchRow, type BenchSuite } from './harness.js';
+
+interface Shape {
+  name: string;
+  /** The path and query of request number n (varied so caches do not flatter the numbers). */
+  path(n: number): string;
+}
+
+function shapes(patients: number, pageFifty: string): Shape[] {
+  const pat = (n: number) => (n * 7919) % patients;
+  return [
+    { name: 'Patient by identifier', path: (n) => `Patient?identifier=urn:oid:1.2.36.146.595.217.0.1|${mrn(pat(n))}` },
+    { name: 'Patient family prefix', path: (n) => `Patient?family=${['smi', 'mül', 'gar', 'ngu', 'kow', 'ros'][n % 6]}&_count=20` },
+    { name: 'Patient birthdate range', path: (n) => `Patient?birthdate=ge${1940 + (n % 60)}-01-01&birthdate=lt${1941 + (n % 60)}-01-01&_count=20` },
+    {
+      name: 'DocRef patient+type+date, sort -date',
+      path: (n) => `DocumentReference?patient=Patient/${patientId(pat(n))}&type=http://loinc.org|${DOC_TYPES[n % DOC_TYPES.length]}&date=ge2016-01-01&_sort=-date`,
+    },
+    { name: 'DocRef chained subject.identifier', path: (n) => `DocumentReference?subject:Patient.identifier=${mrn(pat(n))}` },
+    { name: 'Patient _revinclude DocRef', path: (n) => `Patient?_id=${patientId(pat(n))}&_revinclude=DocumentReference:subject` },
+    { name: 'page 50 of status=current', path: () => pageFifty },
+  ];
+}
+
+/** Follows `next` links 49 times to get the URL of page 50 (keyset tokens cannot be guessed). */
+async function pageFiftyUrl(baseUrl: string): Promise<string> {
+  let url = `${baseUrl}/DocumentReference?status=current&_count=20&_total=none`;
+  for (let i = 0; i < 49; i++) {
+    const bundle = (await (await fetch(url)).json()) as { link: { relation: string; url: string }[] };
+    // Links carry the server's public BASE_URL; aim them at the benchmarked server.
+    const next = bundle.link.find((l) => l.relation === 'next')!.url;
+    url = `${baseUrl}${next.slice(next.indexOf('/DocumentReference'))}`;
+  }
+  return url.slice(url.indexOf('/DocumentReference') + 1);
+}
+
+async function serverTime(baseUrl: string, shape: Shape, samples = 50): Promise<{ app: number[]; db: number[] }> {
+  const app: number[] = [];
+  const db: number[] = [];
+  for (let n = 0; n < samples; n++) {
+    const response = await fetch(`${baseUrl}/${shape.path(n).replace(/^\//, '')}`);
+    await response.arrayBuffer();
+    const timing = response.headers.get('server-timing') ?? '';
+    app.push(Number(/app;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN));
+    db.push(Number(/db;dur=([\d.]+)/.exec(timing)?.[1] ?? NaN));
+  }
+  return { app, db };
+}
+
+export const searchSuite: BenchSuite = {
+  name: 'search',
+  async run(env: BenchEnv): Promise<BenchRow[]> {
+    const size = dataSize();
+    const client = await new MongoClient(env.mongoUri).connect();
+    try {
+      const db = client.db(env.dbName);
+      if ((await db.collection('DocumentReference').estimatedDocumentCount()) < size.documents) {
+        await generateData(db, size, env.baseUrl, (m) => console.log(`# ${m}`));
+      }
+    } finally {
+      await client.close();
+    }
+    const rows: BenchRow[] = [];
+    const pageFifty = await pageFiftyUrl(env.baseUrl);
+    for (const shape of shapes(size.patients, pageFifty)) {
+      let n = 0;
+      const url = `${env.baseUrl}/`;
+      const result = await load({
+        url,
+        connections: env.concurrency,
+        duration: env.seconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `${new URL(url).pathname}${shape.path(n++).replace(/^\//, '')}` }) }],
+      });
+      const own = await serverTime(env.baseUrl, shape);
+      const app = percentiles(own.app);
+      const dbTime = percentiles(own.db);
+      rows.push({
+        suite: 'search',
+        name: shape.name,
+        rate: result.rate,
+        p50Ms: result.p50Ms,
+        p99Ms: result.p99Ms,
+        note: `${size.patients}/${size.documents}; server own p50 ${app.p50Ms.toFixed(2)} ms p99 ${app.p99Ms.toFixed(2)} ms; db p50 ${dbTime.p50Ms.toFixed(2)} ms; errors ${result.errors}`,
+      });
+    }
+    return rows;
+  },
+};

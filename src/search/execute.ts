@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import type { Db, Document, Filter } from 'mongodb';
+import type { IndexDeclaration } from '../db/indexes.js';
+import type { Clause, SearchQuery } from './ast.js';
+import { resolveClause } from './chain.js';
+import { chooseIndex } from './indexes.js';
+import { afterPosition, decodePosition, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
+import { planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
+import type { SearchRegistry } from './registry.js';
+import type { AccessFilter } from './types.js';
+import { badRequest } from '../outcome.js';
+
+/** Measures time spent waiting for the database, so the server's own share of a search can be reported. */
+export class DbTimer {
+  ms = 0;
+  async time<T>(work: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.ms += performance.now() - start;
+    }
+  }
+}
+
+export interface SearchEnv {
+  db: Db;
+  registry: SearchRegistry;
+  declared: IndexDeclaration[];
+  access: AccessFilter;
+  timer: DbTimer;
+}
+
+export interface MatchPage {
+  /** Current documents (with `resource`) of this page, in order. */
+  rows: Document[];
+  total?: number;
+  next?: PagePosition;
+  previous?: PagePosition;
+  /** Name of the declared index each type's query leads with. */
+  indexes: Record<string, string>;
+}
+
+/** Ties between types (system-level search) are broken by type name, then id. */
+const TYPE_FIELD = '__type';
+
+interface TypePlan {
+  type: string;
+  planned: PlannedFilter;
+  sort: SortSpec;
+}
+
+/** A fingerprint of the query a paging token belongs to (the parameters, without _cursor). */
+export function queryFingerprint(query: SearchQuery, extra: string): string {
+  const parts = JSON.stringify([query.types, query.clauses, query.sort, extra], (_k, v) => (v && v.evaluate ? v.code : v));
+  return createHash('sha256').update(parts).digest('base64url').slice(0, 16);
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  const norm = (v: unknown) => (v instanceof Date ? v.getTime() : v ?? null);
+  const x = norm(a);
+  const y = norm(b);
+  if (x === y) return 0;
+  if (x === null) return -1;
+  if (y === null) return 1;
+  return (x as number | string) < (y as number | string) ? -1 : 1;
+}
+
+function compareRows(sort: SortSpec, a: Document, b: Document): number {
+  const fields = sort.fields;
+  for (const [i, f] of fields.entries()) {
+    if (i === fields.length - 1) {
+      const byType = compareValues(a[TYPE_FIELD], b[TYPE_FIELD]);
+      if (byType !== 0) return f.descending ? -byType : byType;
+    }
+    const c = compareValues(valueAt(a, f.path), valueAt(b, f.path));
+    if (c !== 0) return f.descending ? -c : c;
+  }
+  return 0;
+}
+
+/**
+ * The "after" condition for one type when the position may belong to another type: equal sort
+ * values come after the position when this type sorts after the position's type.
+ */
+function afterForType(sort: SortSpec, position: PagePosition, type: string, reverse: boolean): Filter<Document> {
+  const values = position.values.slice(0, sort.fields.length);
+  const positionType = position.values[sort.fields.length] as string;
+  if (positionType === type || positionType === undefined) return afterPosition(sort, values, reverse);
+  const withoutId: SortSpec = { fields: sort.fields.slice(0, -1) };
+  const idDescending = sort.fields[sort.fields.length - 1].descending;
+  const typeAfter = (type > positionType) !== (idDescending !== reverse);
+  const strict = withoutId.fields.length > 0 ? afterPosition(withoutId, values, reverse) : undefined;
+  if (!typeAfter) return strict ?? { _id: { $exists: false } };
+  const equal = withoutId.fields.map((f, i) => ({ [f.path]: (values[i] as unknown) ?? null }));
+  const equalAll = equal.length === 0 ? {} : equal.length === 1 ? equal[0] : { $and: equal };
+  return strict ? { $or: [strict, equalAll] } : equalAll;
+}
+
+async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition | undefined, reverse: boolean, limit: number): Promise<Document[]> {
+  const { planned, sort, type } = plan;
+  const filter = position ? { $and: [planned.filter, afterForType(sort, position, type, reverse)] } : planned.filter;
+  const rows: Document[] = [];
+  let after = filter;
+  // Rows the filter cannot judge exactly are checked here; keep reading until the page is full.
+  for (let round = 0; round < 20 && rows.length < limit; round++) {
+    const batch = await env.timer.time(() =>
+      env.db.collection(type).find(after, { sort: mongoSort(sort, reverse), limit: limit - rows.length }).toArray(),
+    );
+    for (const doc of batch) {
+      doc[TYPE_FIELD] = type;
+      if (planned.postFilters.every((check) => check(doc))) rows.push(doc);
+    }
+    if (batch.length < limit - rows.length || planned.postFilters.length === 0 || batch.length === 0) break;
+    const last = positionOf(batch[batch.length - 1], sort, 'next', '');
+    after = { $and: [filter, afterPosition(sort, last.values, reverse)] };
+  }
+  return rows;
+}
+
+async function countType(env: SearchEnv, plan: TypePlan, cap: number | undefined): Promise<number> {
+  const collection = env.db.collection(plan.type);
+  if (plan.planned.postFilters.length === 0) {
+    return env.timer.time(() => collection.countDocuments(plan.planned.filter, cap ? { limit: cap } : {}));
+  }
+  const docs = await env.timer.time(() =>
+    collection.find(plan.planned.filter, { projection: Object.fromEntries(plan.planned.postFields.map((f) => [f, 1])), ...(cap ? { limit: cap } : {}) }).toArray(),
+  );
+  return docs.filter((doc) => plan.planned.postFilters.every((check) => check(doc))).length;
+}
+
+/** Default `_total`: counted up to this many; beyond it the total is left out (counting is a scan of the matches). */
+export const DEFAULT_TOTAL_CAP = 10_000;
+
+/**
+ * Runs a parsed search on its types: chains first, then one indexed, keyset-paged query per
+ * type (merged in order for system-level search), then the total the client asked for.
+ */
+export async function findMatches(
+  env: SearchEnv,
+  query: SearchQuery,
+  options: { extraFilter?: (type: string) => Filter<Document> | undefined; fingerprint: string; countOnly?: boolean },
+): Promise<MatchPage> {
+  const position = query.cursor === undefined ? undefined : decodePosition(query.cursor);
+  if (position && position.query !== options.fingerprint) {
+    throw badRequest('The paging token belongs to another search: follow the links of the Bundle', 'invalid', ['_cursor']);
+  }
+  if (position?.direction === 'previous' && query.types.length > 1) throw badRequest('_cursor: previous pages are not kept for system-level search', 'invalid');
+  const plans: TypePlan[] = [];
+  const indexes: Record<string, string> = {};
+  for (const type of query.types) {
+    const clauses: Clause[] = [];
+    for (const clause of query.clauses) clauses.push(await env.timer.time(() => resolveClause(env.db, type, clause, env.access)));
+    const extra = options.extraFilter?.(type);
+    const access = env.access(type);
+    const planned = planFilter(clauses, extra && access ? { $and: [extra, access] } : (extra ?? access));
+    const sort = planSort(env.registry, type, query.sort);
+    indexes[type] = chooseIndex(env.declared, type, clauses, sort)?.options?.name ?? '_id_';
+    plans.push({ type, planned, sort });
+  }
+
+  const page: MatchPage = { rows: [], indexes };
+  const wantTotal = query.total !== 'none' || query.summary === 'count';
+  if (wantTotal) {
+    const cap = query.total === 'accurate' || query.summary === 'count' ? undefined : DEFAULT_TOTAL_CAP;
+    const counts = await Promise.all(plans.map((plan) => countType(env, plan, cap)));
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (cap === undefined || total < cap) page.total = total;
+  }
+  if (options.countOnly || query.count === 0) return page;
+
+  const reverse = position?.direction === 'previous';
+  const perType = await Promise.all(plans.map((plan) => fetchType(env, plan, position, reverse, query.count + 1)));
+  const sortForMerge = plans[0].sort;
+  const merged = perType.flat().sort((a, b) => (reverse ? -1 : 1) * compareRows(sortForMerge, a, b));
+  const more = merged.length > query.count;
+  const rows = merged.slice(0, query.count);
+  if (reverse) rows.reverse();
+  page.rows = rows;
+  const at = (doc: Document, direction: PagePosition['direction']) => {
+    const p = positionOf(doc, plans.find((pl) => pl.type === doc[TYPE_FIELD])!.sort, direction, options.fingerprint);
+    p.values.push(doc[TYPE_FIELD]);
+    return p;
+  };
+  const hasNext = reverse ? true : more;
+  const hasPrevious = reverse ? more : position !== undefined;
+  if (hasNext && rows.length > 0) page.next = at(rows[rows.length - 1], 'next');
+  if (hasPrevious && rows.length > 0 && query.types.length === 1) page.previous = at(rows[0], 'previous');
+  return page;
+}

@@ -1,0 +1,77 @@
+import type { IndexDeclaration } from '../db/indexes.js';
+import type { Clause } from './ast.js';
+import { field } from './encoding.js';
+import { leadField, type SortSpec } from './plan.js';
+import type { SearchParam, SearchRegistry } from './registry.js';
+
+/**
+ * The indexes searches rely on. Every parameter gets one index leading with its field and
+ * ending in `_id` (equality on the parameter, then the default `_id` order and keyset paging);
+ * dates get one per end. A few compound indexes serve the hottest shapes (see README).
+ */
+function paramIndexes(type: string, param: SearchParam): IndexDeclaration[] {
+  if (!param.evaluate) return [];
+  const { code } = param;
+  if (param.type === 'date') {
+    return [
+      { collection: type, key: { [field.dateLow(code)]: 1, _id: 1 }, options: { name: `sp_${code}_lo` }, servesQuery: `${type}?${code}=lt|le|eq..., _sort=${code}` },
+      { collection: type, key: { [field.dateHigh(code)]: -1, _id: -1 }, options: { name: `sp_${code}_hi` }, servesQuery: `${type}?${code}=gt|ge..., _sort=-${code}` },
+    ];
+  }
+  return [{ collection: type, key: { [field.values(code)]: 1, _id: 1 }, options: { name: `sp_${code}` }, servesQuery: `${type}?${code}=...` }];
+}
+
+export const COMPOUND_INDEXES: IndexDeclaration[] = [
+  {
+    collection: 'DocumentReference',
+    key: { [field.values('patient')]: 1, [field.values('type')]: 1, [field.dateHigh('date')]: -1, _id: -1 },
+    options: { name: 'sp_patient_type_date' },
+    servesQuery: 'DocumentReference?patient=...&type=...&date=ge...&_sort=-date',
+  },
+  {
+    collection: 'DocumentReference',
+    key: { [field.values('patient')]: 1, [field.dateHigh('date')]: -1, _id: -1 },
+    options: { name: 'sp_patient_date' },
+    servesQuery: 'DocumentReference?patient=...&_sort=-date',
+  },
+  {
+    collection: 'SearchParameter',
+    key: { lastUpdated: -1, _id: -1 },
+    options: { name: 'newest_write' },
+    servesQuery: 'search-parameter registry: has any SearchParameter changed?',
+  },
+];
+
+export function indexesForParams(added: { type: string; param: SearchParam }[]): IndexDeclaration[] {
+  return added.flatMap(({ type, param }) => paramIndexes(type, param));
+}
+
+export function searchIndexes(registry: SearchRegistry, types: string[]): IndexDeclaration[] {
+  const declared = types.flatMap((type) => registry.params(type).flatMap((param) => paramIndexes(type, param)));
+  return [...declared, ...COMPOUND_INDEXES.filter((d) => types.includes(d.collection))];
+}
+
+/**
+ * The declared index a search leads with: the one whose leading key fields are most covered by
+ * the clauses' fields (then the sort). `_id_` when no clause has an index (a plain listing).
+ */
+export function chooseIndex(declared: IndexDeclaration[], type: string, clauses: Clause[], sort: SortSpec): IndexDeclaration | undefined {
+  const leads = new Set(clauses.map(leadField).filter((f): f is string => f !== undefined));
+  let best: IndexDeclaration | undefined;
+  let bestScore = 0;
+  for (const declaration of declared) {
+    if (declaration.collection !== type) continue;
+    const keys = Object.keys(declaration.key);
+    let score = 0;
+    for (const key of keys) {
+      if (leads.has(key)) score += 2;
+      else if (key !== '_id' && sort.fields[0]?.path === key) score += 1;
+      else break;
+    }
+    if (score > bestScore) {
+      best = declaration;
+      bestScore = score;
+    }
+  }
+  return best;
+}

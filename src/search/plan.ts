@@ -1,0 +1,185 @@
+import type { Document, Filter } from 'mongodb';
+import type { Clause, DateValue, SortKey, ValueClause } from './ast.js';
+import { dateBounds, needsOneRange, rangeMatches, type Bounds } from './date-match.js';
+import { field } from './encoding.js';
+import { escapeRegex } from './normalize.js';
+import type { SearchRegistry } from './registry.js';
+
+/**
+ * Planning: clauses (already free of chains, see chain.ts) to one MongoDB filter, plus the
+ * checks the server applies to rows the filter cannot judge exactly (several dates in one
+ * parameter), plus the sort. Every value from the client reaches MongoDB as a value, never as
+ * an operator or field name: codes are checked against the registry, regexes are escaped.
+ */
+export interface PlannedFilter {
+  filter: Filter<Document>;
+  /** Rows for which this returns false are dropped after the query. */
+  postFilters: ((doc: Document) => boolean)[];
+  /** Fields the post-filters need in the projection. */
+  postFields: string[];
+}
+
+// Prefixes are anchored regexes on escaped text: on an array, `$gte`+`$lt` could be met by two
+// different elements (and FerretDB's $elemMatch does not keep them together); MongoDB turns `^abc`
+// into the same tight index range.
+const orOf = (parts: Filter<Document>[]): Filter<Document> => (parts.length === 1 ? parts[0] : { $or: parts });
+
+function boundsFilter(code: string, bounds: Bounds): Filter<Document> {
+  const conditions = (path: string, list: Bounds['lo']) =>
+    list && list.length > 0 ? { [path]: Object.fromEntries(list.map((b) => [b.op, b.at])) } : {};
+  if (bounds.negate) {
+    const lo = bounds.lo![0].at;
+    const hi = bounds.hi![0].at;
+    return { $or: [{ [field.dateLow(code)]: { $lt: lo } }, { [field.dateHigh(code)]: { $gt: hi } }] };
+  }
+  return { ...conditions(field.dateLow(code), bounds.lo), ...conditions(field.dateHigh(code), bounds.hi) };
+}
+
+function dateFilter(code: string, values: DateValue[], planned: PlannedFilter): Filter<Document> {
+  const all = values.map(dateBounds);
+  const parts = all.map((bounds) => {
+    const exactOnHull = boundsFilter(code, bounds);
+    if (!needsOneRange(bounds)) return exactOnHull;
+    // Several dates in one parameter: the stored hull is not enough; check each range in the server.
+    return { $or: [exactOnHull, { [field.dateAll(code)]: { $exists: true } }] };
+  });
+  if (all.some(needsOneRange)) {
+    const path = field.dateAll(code);
+    planned.postFields.push(path);
+    planned.postFilters.push((doc) => {
+      const ranges = doc.sp?.[code]?.all as { lo: Date; hi: Date }[] | undefined;
+      if (!ranges) return true;
+      return all.some((bounds) => ranges.some((range) => rangeMatches(bounds, range)));
+    });
+  }
+  return orOf(parts);
+}
+
+function numberFilter(clause: Extract<ValueClause, { kind: 'number' }>): Filter<Document> {
+  const path = field.values(clause.param.code);
+  const parts = clause.values.map((v) => {
+    const range = ((): Record<string, number> => {
+      switch (v.prefix) {
+        case 'eq': return { $gte: v.low, $lt: v.high };
+        case 'ne': return {};
+        case 'gt': case 'sa': return { $gt: v.value };
+        case 'lt': case 'eb': return { $lt: v.value };
+        case 'ge': return { $gte: v.value };
+        case 'le': return { $lte: v.value };
+        case 'ap': return { $gte: v.value * 0.9, $lte: v.value * 1.1 };
+      }
+    })();
+    const condition: Filter<Document> =
+      v.prefix === 'ne' ? { [path]: { $not: { $elemMatch: { $gte: v.low, $lt: v.high } } } } : { [path]: { $elemMatch: range } };
+    return v.unitKeys ? { ...condition, [`${path}__unit`]: { $in: v.unitKeys } } : condition;
+  });
+  return orOf(parts);
+}
+
+function aboveUris(uri: string): string[] {
+  const list: string[] = [];
+  let current = uri;
+  while (current.length > 0) {
+    list.push(current);
+    const cut = current.lastIndexOf('/');
+    if (cut <= 0 || current.slice(0, cut).endsWith('/')) break;
+    current = current.slice(0, cut);
+  }
+  return list;
+}
+
+function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
+  switch (clause.kind) {
+    case 'missing': {
+      const path = field.values(clause.param.code);
+      return { [path]: { $exists: !clause.missing } };
+    }
+    case 'id':
+      return { _id: clause.not ? { $nin: clause.ids } : { $in: clause.ids } } as unknown as Filter<Document>;
+    case 'string': {
+      const { code } = clause.param;
+      if (clause.mode === 'exact') return { [field.exact(code)]: { $in: clause.values } };
+      if (clause.mode === 'contains') {
+        return orOf(clause.values.map((v) => ({ [field.values(code)]: { $regex: escapeRegex(v) } })));
+      }
+      return orOf(clause.values.map((v) => ({ [field.values(code)]: { $regex: `^${escapeRegex(v)}` } })));
+    }
+    case 'token': {
+      const { code } = clause.param;
+      if (clause.field === 'text') {
+        return orOf(clause.texts.map((v) => ({ [field.text(code)]: { $regex: `^${escapeRegex(v)}` } })));
+      }
+      return { [field.values(code)]: clause.not ? { $nin: clause.keys } : { $in: clause.keys } };
+    }
+    case 'date':
+      return dateFilter(clause.param.code, clause.values, planned);
+    case 'number':
+      return numberFilter(clause);
+    case 'reference': {
+      const { code } = clause.param;
+      if (clause.identifierKeys.length > 0) return { [field.identifier(code)]: { $in: clause.identifierKeys } };
+      return { [field.values(code)]: { $in: clause.keys } };
+    }
+    case 'uri': {
+      const path = field.values(clause.param.code);
+      if (clause.mode === 'below') return orOf(clause.values.map((v) => ({ [path]: { $regex: `^${escapeRegex(v)}` } })));
+      if (clause.mode === 'above') return { [path]: { $in: clause.values.flatMap(aboveUris) } };
+      return { [path]: { $in: clause.values } };
+    }
+    case 'composite':
+      return { [field.values(clause.param.code)]: { $in: clause.keys } };
+    case 'resolved':
+      return { [clause.field]: { $in: clause.keys } };
+    case 'chain':
+    case 'has':
+      throw new Error('chains must be resolved before planning');
+  }
+}
+
+/** The index field a clause's condition leads with (for the index choice), if any. */
+export function leadField(clause: Clause): string | undefined {
+  switch (clause.kind) {
+    case 'id': return clause.not ? undefined : '_id';
+    case 'string': return clause.mode === 'prefix' ? field.values(clause.param.code) : undefined;
+    case 'token': return clause.field === 'values' && !clause.not ? field.values(clause.param.code) : undefined;
+    case 'date': return clause.values.every((v) => dateBounds(v).hi) ? field.dateHigh(clause.param.code) : field.dateLow(clause.param.code);
+    case 'reference': return clause.identifierKeys.length > 0 ? undefined : field.values(clause.param.code);
+    case 'uri': case 'composite': return field.values(clause.param.code);
+    case 'number': return field.values(clause.param.code);
+    case 'resolved': return clause.field;
+    default: return undefined;
+  }
+}
+
+/**
+ * The filter of a search on one type: deleted documents never match; the access filter of the
+ * request's security context is ANDed in last, so nothing can widen it.
+ */
+export function planFilter(clauses: Clause[], access: Filter<Document> | undefined): PlannedFilter {
+  const planned: PlannedFilter = { filter: {}, postFilters: [], postFields: [] };
+  const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned));
+  parts.push({ deleted: false });
+  if (access && Object.keys(access).length > 0) parts.push(access);
+  planned.filter = parts.length === 1 ? parts[0] : { $and: parts };
+  return planned;
+}
+
+/** A sort key's scalar field: dates sort by their start ascending and by their end descending (R4 search.html). */
+export function sortField(registry: SearchRegistry, type: string, key: SortKey): string {
+  if (key.code === '_id') return '_id';
+  const param = registry.param(type, key.code);
+  if (param?.type === 'date') return key.descending ? field.dateHigh(key.code) : field.dateLow(key.code);
+  return field.sort(key.code);
+}
+
+export interface SortSpec {
+  fields: { path: string; descending: boolean }[];
+}
+
+/** The sort of a search, always ending in `_id` so the order is total and paging is stable. */
+export function planSort(registry: SearchRegistry, type: string, keys: SortKey[]): SortSpec {
+  const fields = keys.filter((k) => k.code !== '_id').map((k) => ({ path: sortField(registry, type, k), descending: k.descending }));
+  const idKey = keys.find((k) => k.code === '_id');
+  fields.push({ path: '_id', descending: idKey?.descending ?? (fields.length > 0 ? fields[fields.length - 1].descending : false) });
+  return { fields };
+}

@@ -1,0 +1,113 @@
+import type { Bundle, BundleEntry, BundleLink, Resource } from 'fhir/r4';
+import type { Db, Document } from 'mongodb';
+import type { Config } from '../config.js';
+import type { IndexDeclaration } from '../db/indexes.js';
+import { parseSummary, shapeResource } from '../fhir/summary.js';
+import { issue, outcome } from '../outcome.js';
+import type { RequestContext } from '../security/context.js';
+import {
+  DbTimer,
+  compartmentFilter,
+  encodePosition,
+  findIncludes,
+  findMatches,
+  parseSearch,
+  queryFingerprint,
+  type QueryEntries,
+  type SearchEnv,
+  type SearchRegistry,
+} from '../search/index.js';
+
+/** What the search service works with; built once at start-up. */
+export interface SearchDeps {
+  config: Config;
+  db: Db;
+  registry: SearchRegistry;
+  declared: IndexDeclaration[];
+  storedTypes: string[];
+}
+
+export interface SearchScope {
+  types: string[];
+  /** `Patient/[id]/[type]`: the compartment the search is limited to. */
+  compartment?: { type: string; id: string };
+  /** URL path of the search, for links ("Patient", "Patient/1/DocumentReference", ""). */
+  path: string;
+}
+
+export interface SearchResult {
+  bundle: Bundle;
+  /** Milliseconds: waiting for the database, and the rest (the server's own work). */
+  timing: { dbMs: number; appMs: number };
+  /** Index each type's query led with (for the bench and tests). */
+  indexes: Record<string, string>;
+}
+
+function link(ctx: RequestContext, scope: SearchScope, entries: QueryEntries, cursor?: string): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of entries) if (name !== '_cursor') params.append(name, value);
+  if (cursor) params.set('_cursor', cursor);
+  const text = params.toString();
+  return `${ctx.baseUrl}/${scope.path}${text ? `?${text}` : ''}`;
+}
+
+function entryOf(ctx: RequestContext, doc: Document, mode: 'match' | 'include', summary: string | undefined, elements: string | undefined): BundleEntry {
+  const resource = doc.resource as Resource;
+  return {
+    fullUrl: `${ctx.baseUrl}/${resource.resourceType}/${resource.id}`,
+    resource: shapeResource(resource, parseSummary(summary), elements),
+    search: { mode },
+  };
+}
+
+/**
+ * search-type, search-system and compartment search: parse, run, and answer a searchset
+ * Bundle with opaque keyset paging links, includes, and an outcome entry for ignored parameters.
+ */
+export async function search(
+  deps: SearchDeps,
+  ctx: RequestContext,
+  scope: SearchScope,
+  entries: QueryEntries,
+  strict: boolean,
+): Promise<SearchResult> {
+  const started = performance.now();
+  const timer = new DbTimer();
+  await deps.registry.refresh();
+  const query = parseSearch(scope.types, entries, { registry: deps.registry, config: deps.config, strict });
+  const env: SearchEnv = {
+    db: deps.db,
+    registry: deps.registry,
+    declared: deps.declared,
+    access: (type) => ctx.accessFilter?.(type),
+    timer,
+  };
+  const summary = query.summary;
+  parseSummary(summary);
+  const fingerprint = queryFingerprint(query, JSON.stringify(scope.compartment ?? null));
+  const page = await findMatches(env, query, {
+    fingerprint,
+    extraFilter: scope.compartment ? (type) => compartmentFilter(scope.compartment!, type) : undefined,
+    countOnly: summary === 'count',
+  });
+  const included = await findIncludes(env, page.rows, query.include, query.revinclude, deps.storedTypes);
+
+  const links: BundleLink[] = [{ relation: 'self', url: link(ctx, scope, entries, query.cursor) }];
+  links.push({ relation: 'first', url: link(ctx, scope, entries) });
+  if (page.previous) links.push({ relation: 'previous', url: link(ctx, scope, entries, encodePosition(page.previous)) });
+  if (page.next) links.push({ relation: 'next', url: link(ctx, scope, entries, encodePosition(page.next)) });
+
+  const entry: BundleEntry[] = [
+    ...page.rows.map((doc) => entryOf(ctx, doc, 'match', summary, query.elements)),
+    ...included.map((doc) => entryOf(ctx, doc, 'include', summary, query.elements)),
+  ];
+  if (query.ignored.length > 0) {
+    const text = `These search parameters are unknown or unsupported here and were ignored: ${query.ignored.join(', ')}`;
+    entry.push({ resource: outcome([issue('warning', 'not-supported', text, query.ignored)]), search: { mode: 'outcome' } });
+  }
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: links };
+  if (page.total !== undefined) bundle.total = page.total;
+  if (summary !== 'count') bundle.entry = entry;
+  const totalMs = performance.now() - started;
+  return { bundle, timing: { dbMs: timer.ms, appMs: Math.max(0, totalMs - timer.ms) }, indexes: page.indexes };
+}
