@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { freePort, startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { crudSuite } from './crud.js';
 import { printTable, type BenchRow, type BenchSuite } from './harness.js';
+import { searchSuite } from './search.js';
 import { validationSuite } from './validation.js';
 
-const SUITES: BenchSuite[] = [crudSuite, validationSuite];
+const SUITES: BenchSuite[] = [crudSuite, validationSuite, searchSuite];
 
 
 async function main(): Promise<void> {
