@@ -42,7 +42,7 @@ async function pageFiftyUrl(baseUrl: string): Promise<string> {
   return url.slice(url.indexOf('/DocumentReference') + 1);
 }
 
-async function serverTime(baseUrl: string, shape: Shape, samples = 50): Promise<{ app: number[]; db: number[] }> {
+async function serverTime(baseUrl: string, shape: Shape, samples = Number(process.env.BENCH_SAMPLES) || 50): Promise<{ app: number[]; db: number[] }> {
   const app: number[] = [];
   const db: number[] = [];
   for (let n = 0; n < samples; n++) {
