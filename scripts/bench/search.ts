@@ -71,12 +71,15 @@ export const searchSuite: BenchSuite = {
     const rows: BenchRow[] = [];
     const pageFifty = await pageFiftyUrl(env.baseUrl);
     for (const shape of shapes(size.patients, pageFifty)) {
+      console.error(`# search: ${shape.name}`);
       let n = 0;
       const url = `${env.baseUrl}/`;
       const result = await load({
         url,
         connections: env.concurrency,
-        duration: env.seconds,
+        // A fixed number of requests, all answered inside the measurement: a timed run would
+        // leave its last requests' database scans running into the next shape's figures.
+        amount: Number(process.env.BENCH_SEARCH_REQUESTS) || env.concurrency * 4,
         requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `${new URL(url).pathname}${shape.path(n++).replace(/^\//, '')}` }) }],
       });
       const own = await serverTime(env.baseUrl, shape);
