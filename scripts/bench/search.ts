@@ -85,14 +85,17 @@ export const searchSuite: BenchSuite = {
       const own = await serverTime(env.baseUrl, shape);
       const app = percentiles(own.app);
       const dbTime = percentiles(own.db);
-      rows.push({
+      const row: BenchRow = {
         suite: 'search',
         name: shape.name,
         rate: result.rate,
         p50Ms: result.p50Ms,
         p99Ms: result.p99Ms,
         note: `${size.patients}/${size.documents}; server own p50 ${app.p50Ms.toFixed(2)} ms p99 ${app.p99Ms.toFixed(2)} ms; db p50 ${dbTime.p50Ms.toFixed(2)} ms; errors ${result.errors}`,
-      });
+      };
+      // Each row as soon as it is measured: a long run that is stopped still leaves its figures.
+      console.error(`# ${row.name}: ${row.rate?.toFixed(1)}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms; ${row.note}`);
+      rows.push(row);
     }
     return rows;
   },
