@@ -19,10 +19,20 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
 
 export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
 
-/** Prefer: return=... (representation when absent or unknown). */
-export function returnPreference(request: FastifyRequest): ReturnPreference {
+/** The value of one preference of the Prefer header (`return`, `handling`...), if given. */
+function preference(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.prefer ?? '';
   const prefer = Array.isArray(header) ? header.join(',') : header;
-  const match = /(?:^|[;,\s])return=(minimal|representation|OperationOutcome)\b/.exec(prefer);
-  return (match?.[1] as ReturnPreference | undefined) ?? 'representation';
+  return new RegExp(`(?:^|[;,\\s])${name}=([A-Za-z]+)`).exec(prefer)?.[1];
+}
+
+/** Prefer: return=... (representation when absent or unknown). */
+export function returnPreference(request: FastifyRequest): ReturnPreference {
+  const value = preference(request, 'return');
+  return value === 'minimal' || value === 'OperationOutcome' ? value : 'representation';
+}
+
+/** Prefer: handling=strict: unknown search parameters are errors instead of being ignored. */
+export function strictHandling(request: FastifyRequest): boolean {
+  return preference(request, 'handling') === 'strict';
 }

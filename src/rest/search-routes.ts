@@ -4,19 +4,12 @@ import { reindex } from '../services/reindex.js';
 import { search, type SearchDeps, type SearchScope } from '../services/search.js';
 import type { QueryEntries } from '../search/index.js';
 import { sendJson } from './reply.js';
-import { storedType } from './request.js';
+import { storedType, strictHandling } from './request.js';
 
 /** The query string as ordered name/value pairs (order and repeats matter to search). */
 function queryEntries(request: FastifyRequest): QueryEntries {
   const text = request.url.split('?')[1] ?? '';
   return [...new URLSearchParams(text)];
-}
-
-/** `Prefer: handling=strict`: unknown parameters are errors instead of being ignored. */
-function strictHandling(request: FastifyRequest): boolean {
-  const header = request.headers.prefer;
-  const prefer = Array.isArray(header) ? header.join(',') : (header ?? '');
-  return /(?:^|[;,\s])handling=strict\b/.test(prefer);
 }
 
 async function answer(deps: SearchDeps, request: FastifyRequest, reply: FastifyReply, scope: SearchScope, entries: QueryEntries) {
