@@ -5,7 +5,7 @@ import type { Clause, SearchQuery } from './ast.js';
 import { resolveClause } from './chain.js';
 import { chooseIndex } from './indexes.js';
 import { afterPosition, decodePosition, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
-import { planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
+import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
 import type { SearchRegistry } from './registry.js';
 import type { AccessFilter } from './types.js';
 import { badRequest } from '../outcome.js';
@@ -99,7 +99,7 @@ function afterForType(sort: SortSpec, position: PagePosition, type: string, reve
 
 async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition | undefined, reverse: boolean, limit: number): Promise<Document[]> {
   const { planned, sort, type } = plan;
-  const filter = position ? { $and: [planned.filter, afterForType(sort, position, type, reverse)] } : planned.filter;
+  const filter = position ? allOf([planned.filter, afterForType(sort, position, type, reverse)]) : planned.filter;
   const rows: Document[] = [];
   let after = filter;
   // Rows the filter cannot judge exactly are checked here; keep reading until the page is full.
@@ -113,7 +113,7 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
     }
     if (batch.length < limit - rows.length || planned.postFilters.length === 0 || batch.length === 0) break;
     const last = positionOf(batch[batch.length - 1], sort, 'next', '');
-    after = { $and: [filter, afterPosition(sort, last.values, reverse)] };
+    after = allOf([filter, afterPosition(sort, last.values, reverse)]);
   }
   return rows;
 }
@@ -129,8 +129,19 @@ async function countType(env: SearchEnv, plan: TypePlan, cap: number | undefined
   return docs.filter((doc) => plan.planned.postFilters.every((check) => check(doc))).length;
 }
 
-/** Default `_total`: counted up to this many; beyond it the total is left out (counting is a scan of the matches). */
-export const DEFAULT_TOTAL_CAP = 10_000;
+/** `_total=estimate`: counted up to this many; beyond it the total is left out (counting is a scan of the matches). */
+export const ESTIMATE_TOTAL_CAP = 10_000;
+
+/**
+ * How a search's total is found: counted exactly (`_total=accurate`, `_summary=count`,
+ * `_count=0`), counted up to a cap (`_total=estimate`), or, by default, given only when it is
+ * known without counting: the first page holds every match.
+ */
+function countMode(query: SearchQuery): 'exact' | 'capped' | 'free' | 'none' {
+  if (query.summary === 'count' || query.total === 'accurate' || query.count === 0) return 'exact';
+  if (query.total === 'estimate') return 'capped';
+  return query.total === 'none' ? 'none' : 'free';
+}
 
 /**
  * Runs a parsed search on its types: chains first, then one indexed, keyset-paged query per
@@ -153,16 +164,16 @@ export async function findMatches(
     for (const clause of query.clauses) clauses.push(await env.timer.time(() => resolveClause(env.db, type, clause, env.access)));
     const extra = options.extraFilter?.(type);
     const access = env.access(type);
-    const planned = planFilter(clauses, extra && access ? { $and: [extra, access] } : (extra ?? access));
+    const planned = planFilter(clauses, extra && access ? allOf([extra, access]) : (extra ?? access));
     const sort = planSort(env.registry, type, query.sort);
     indexes[type] = chooseIndex(env.declared, type, clauses, sort)?.options?.name ?? '_id_';
     plans.push({ type, planned, sort });
   }
 
   const page: MatchPage = { rows: [], indexes };
-  const wantTotal = query.total !== 'none' || query.summary === 'count';
-  if (wantTotal) {
-    const cap = query.total === 'accurate' || query.summary === 'count' ? undefined : DEFAULT_TOTAL_CAP;
+  const mode = countMode(query);
+  if (mode === 'exact' || mode === 'capped') {
+    const cap = mode === 'capped' ? ESTIMATE_TOTAL_CAP : undefined;
     const counts = await Promise.all(plans.map((plan) => countType(env, plan, cap)));
     const total = counts.reduce((a, b) => a + b, 0);
     if (cap === undefined || total < cap) page.total = total;
@@ -177,6 +188,7 @@ export async function findMatches(
   const rows = merged.slice(0, query.count);
   if (reverse) rows.reverse();
   page.rows = rows;
+  if (mode === 'free' && !position && !more) page.total = rows.length;
   const at = (doc: Document, direction: PagePosition['direction']) => {
     const p = positionOf(doc, plans.find((pl) => pl.type === doc[TYPE_FIELD])!.sort, direction, options.fingerprint);
     p.values.push(doc[TYPE_FIELD]);

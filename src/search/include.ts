@@ -2,7 +2,7 @@ import type { Document } from 'mongodb';
 import type { IncludeSpec } from './ast.js';
 import { field, splitLocalReference } from './encoding.js';
 import type { SearchEnv } from './execute.js';
-import { planFilter } from './plan.js';
+import { allOf, anyOf, planFilter } from './plan.js';
 
 /**
  * `_include` and `_revinclude` (with `*` and `:iterate`): resources the page's matches point at,
@@ -55,9 +55,9 @@ async function reverse(env: SearchEnv, targets: Document[], specs: IncludeSpec[]
     for (const type of sourceTypes) {
       const codes = referenceCodes(env, type, { ...spec, sourceType: type });
       if (codes.length === 0) continue;
-      const clauses = codes.map((code) => ({ [field.values(code)]: { $in: keys } }));
+      const clauses = codes.map((code) => ({ [field.values(code)]: anyOf(keys) }));
       const planned = planFilter([], env.access(type));
-      const filter = { $and: [planned.filter, clauses.length === 1 ? clauses[0] : { $or: clauses }] };
+      const filter = allOf([planned.filter, clauses.length === 1 ? clauses[0] : { $or: clauses }]);
       const docs = await env.timer.time(() => env.db.collection(type).find(filter, { limit: MAX_REVINCLUDES }).toArray());
       for (const doc of docs) doc.__type = type;
       results.push(...docs);

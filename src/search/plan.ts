@@ -24,6 +24,27 @@ export interface PlannedFilter {
 // into the same tight index range.
 const orOf = (parts: Filter<Document>[]): Filter<Document> => (parts.length === 1 ? parts[0] : { $or: parts });
 
+// One value is written as plain equality rather than a one-element `$in`: the same query to
+// MongoDB, and the form every MongoDB-compatible engine can hand to its own indexes.
+export const anyOf = (values: unknown[]): unknown => (values.length === 1 ? values[0] : { $in: values });
+const noneOf = (values: unknown[]): unknown => (values.length === 1 ? { $ne: values[0] } : { $nin: values });
+
+/**
+ * The conjunction of parts as one filter document: parts on different fields side by side,
+ * a field constrained twice (a repeated parameter) or a second `$or` kept apart in `$and`.
+ */
+export function allOf(parts: Filter<Document>[]): Filter<Document> {
+  const merged: Record<string, unknown> = {};
+  const apart: Filter<Document>[] = [];
+  for (const part of parts) {
+    const keys = Object.keys(part);
+    if (keys.some((k) => k in merged || k === '$and')) apart.push(part);
+    else Object.assign(merged, part);
+  }
+  if (apart.length > 0) merged.$and = apart;
+  return merged as Filter<Document>;
+}
+
 function boundsFilter(code: string, bounds: Bounds): Filter<Document> {
   const conditions = (path: string, list: Bounds['lo']) =>
     list && list.length > 0 ? { [path]: Object.fromEntries(list.map((b) => [b.op, b.at])) } : {};
@@ -95,10 +116,10 @@ function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
       return { [path]: { $exists: !clause.missing } };
     }
     case 'id':
-      return { _id: clause.not ? { $nin: clause.ids } : { $in: clause.ids } } as unknown as Filter<Document>;
+      return { _id: clause.not ? noneOf(clause.ids) : anyOf(clause.ids) } as Filter<Document>;
     case 'string': {
       const { code } = clause.param;
-      if (clause.mode === 'exact') return { [field.exact(code)]: { $in: clause.values } };
+      if (clause.mode === 'exact') return { [field.exact(code)]: anyOf(clause.values) };
       if (clause.mode === 'contains') {
         return orOf(clause.values.map((v) => ({ [field.values(code)]: { $regex: escapeRegex(v) } })));
       }
@@ -109,7 +130,7 @@ function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
       if (clause.field === 'text') {
         return orOf(clause.texts.map((v) => ({ [field.text(code)]: { $regex: `^${escapeRegex(v)}` } })));
       }
-      return { [field.values(code)]: clause.not ? { $nin: clause.keys } : { $in: clause.keys } };
+      return { [field.values(code)]: clause.not ? noneOf(clause.keys) : anyOf(clause.keys) };
     }
     case 'date':
       return dateFilter(clause.param.code, clause.values, planned);
@@ -117,19 +138,19 @@ function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
       return numberFilter(clause);
     case 'reference': {
       const { code } = clause.param;
-      if (clause.identifierKeys.length > 0) return { [field.identifier(code)]: { $in: clause.identifierKeys } };
-      return { [field.values(code)]: { $in: clause.keys } };
+      if (clause.identifierKeys.length > 0) return { [field.identifier(code)]: anyOf(clause.identifierKeys) };
+      return { [field.values(code)]: anyOf(clause.keys) };
     }
     case 'uri': {
       const path = field.values(clause.param.code);
       if (clause.mode === 'below') return orOf(clause.values.map((v) => ({ [path]: { $regex: `^${escapeRegex(v)}` } })));
-      if (clause.mode === 'above') return { [path]: { $in: clause.values.flatMap(aboveUris) } };
-      return { [path]: { $in: clause.values } };
+      if (clause.mode === 'above') return { [path]: anyOf(clause.values.flatMap(aboveUris)) };
+      return { [path]: anyOf(clause.values) };
     }
     case 'composite':
-      return { [field.values(clause.param.code)]: { $in: clause.keys } };
+      return { [field.values(clause.param.code)]: anyOf(clause.keys) };
     case 'resolved':
-      return { [clause.field]: { $in: clause.keys } };
+      return { [clause.field]: anyOf(clause.keys) };
     case 'chain':
     case 'has':
       throw new Error('chains must be resolved before planning');
@@ -160,7 +181,7 @@ export function planFilter(clauses: Clause[], access: Filter<Document> | undefin
   const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned));
   parts.push({ deleted: false });
   if (access && Object.keys(access).length > 0) parts.push(access);
-  planned.filter = parts.length === 1 ? parts[0] : { $and: parts };
+  planned.filter = allOf(parts);
   return planned;
 }
 

@@ -75,13 +75,10 @@ export async function history(
   if (page.hasNewer && first) link.push({ relation: 'previous', url: linkTo({ _cursor: tokenAt(first, 'previous') }) });
   if (page.hasOlder && last) link.push({ relation: 'next', url: linkTo({ _cursor: tokenAt(last, 'next') }) });
 
-  return {
-    resourceType: 'Bundle',
-    type: 'history',
-    total: page.total,
-    link,
-    entry: page.entries.map((entry) => historyEntry(ctx, entry)),
-  };
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'history', total: page.total, link };
+  // FHIR JSON has no empty arrays: an empty page has no entry at all.
+  if (page.entries.length > 0) bundle.entry = page.entries.map((entry) => historyEntry(ctx, entry));
+  return bundle;
 }
 
 function historyEntry(ctx: RequestContext, doc: HistoryDocument): BundleEntry {

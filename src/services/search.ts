@@ -107,7 +107,8 @@ export async function search(
   }
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: links };
   if (page.total !== undefined) bundle.total = page.total;
-  if (summary !== 'count') bundle.entry = entry;
+  // FHIR JSON has no empty arrays: a search without matches has no entry at all.
+  if (summary !== 'count' && entry.length > 0) bundle.entry = entry;
   const totalMs = performance.now() - started;
   return { bundle, timing: { dbMs: timer.ms, appMs: Math.max(0, totalMs - timer.ms) }, indexes: page.indexes };
 }

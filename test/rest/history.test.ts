@@ -141,3 +141,10 @@ t.test('_count is capped at the configured maximum', async (t) => {
   t.equal((await getBundle(s, '/fhir/Patient/_history')).entry.length, 1, 'default page size');
   t.equal((await getBundle(s, '/fhir/Patient/_history?_count=100')).entry.length, 2, 'capped');
 });
+
+t.test('an empty history page has no entry array', async (t) => {
+  const s = await startTestServer(t);
+  const bundle = await getBundle(s, '/fhir/Patient/_history');
+  t.equal(bundle.total, 0);
+  t.equal(bundle.entry, undefined, 'FHIR JSON has no empty arrays');
+});

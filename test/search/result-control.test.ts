@@ -56,6 +56,15 @@ t.test('sort, paging, totals and shaping', async (t) => {
   t.test('_total, _summary=count, _elements, _count', async (t) => {
     t.equal((await searchBundle(s, 'Patient?gender=male&_total=accurate')).total, 12);
     t.equal((await searchBundle(s, 'Patient?gender=male&_total=none')).total, undefined);
+    t.equal((await searchBundle(s, 'Patient?gender=male&_total=estimate&_count=2')).total, 12, 'estimate: counted (up to a cap)');
+    t.equal((await searchBundle(s, 'Patient?gender=male&_count=20')).total, 12, 'by default: given when one page holds every match');
+    t.equal((await searchBundle(s, 'Patient?gender=male&_count=2')).total, undefined, 'by default: not counted when there are more pages');
+    const zero = await searchBundle(s, 'Patient?gender=male&_count=0');
+    t.equal(zero.total, 12, '_count=0 asks for the total alone');
+    t.equal(zero.entry, undefined);
+    const none = await searchBundle(s, 'Patient?gender=unknown');
+    t.equal(none.total, 0);
+    t.equal(none.entry, undefined, 'no empty entry array (FHIR JSON has none)');
     const count = await searchBundle(s, 'Patient?gender=male&_summary=count');
     t.equal(count.total, 12);
     t.equal(count.entry, undefined);
