@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fhir-bench-db-'));
   const embedded = process.env.MONGODB_URI ? undefined : await startEmbeddedDatabase(dataDir);
   const mongoUri = process.env.MONGODB_URI ?? embedded!.uri;
-  const dbName = `bench_${Date.now()}`;
+  // BENCH_DB: reuse a database (and the data the search suite generated in it) across runs.
+  const dbName = process.env.BENCH_DB || `bench_${Date.now()}`;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}/fhir`;
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {

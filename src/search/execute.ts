@@ -4,7 +4,7 @@ import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause, SearchQuery } from './ast.js';
 import { resolveClause } from './chain.js';
 import { chooseIndex } from './indexes.js';
-import { afterPosition, decodePosition, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
+import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
 import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
 import type { SearchRegistry } from './registry.js';
 import type { AccessFilter } from './types.js';
@@ -91,8 +91,8 @@ function afterForType(sort: SortSpec, position: PagePosition, type: string, reve
   const idDescending = sort.fields[sort.fields.length - 1].descending;
   const typeAfter = (type > positionType) !== (idDescending !== reverse);
   const strict = withoutId.fields.length > 0 ? afterPosition(withoutId, values, reverse) : undefined;
-  if (!typeAfter) return strict ?? { _id: { $exists: false } };
-  const equal = withoutId.fields.map((f, i) => ({ [f.path]: (values[i] as unknown) ?? null }));
+  if (!typeAfter) return strict ?? NOTHING;
+  const equal = withoutId.fields.map((f, i) => ({ [f.path]: fromScalar(values[i]) ?? null }));
   const equalAll = equal.length === 0 ? {} : equal.length === 1 ? equal[0] : { $and: equal };
   return strict ? { $or: [strict, equalAll] } : equalAll;
 }
@@ -156,7 +156,6 @@ export async function findMatches(
   if (position && position.query !== options.fingerprint) {
     throw badRequest('The paging token belongs to another search: follow the links of the Bundle', 'invalid', ['_cursor']);
   }
-  if (position?.direction === 'previous' && query.types.length > 1) throw badRequest('_cursor: previous pages are not kept for system-level search', 'invalid');
   const plans: TypePlan[] = [];
   const indexes: Record<string, string> = {};
   for (const type of query.types) {
@@ -197,6 +196,6 @@ export async function findMatches(
   const hasNext = reverse ? true : more;
   const hasPrevious = reverse ? more : position !== undefined;
   if (hasNext && rows.length > 0) page.next = at(rows[rows.length - 1], 'next');
-  if (hasPrevious && rows.length > 0 && query.types.length === 1) page.previous = at(rows[0], 'previous');
+  if (hasPrevious && rows.length > 0) page.previous = at(rows[0], 'previous');
   return page;
 }

@@ -35,7 +35,7 @@ function toScalar(value: unknown): Scalar {
   return null;
 }
 
-function fromScalar(value: Scalar): unknown {
+export function fromScalar(value: Scalar): unknown {
   return value !== null && typeof value === 'object' ? new Date(value.d) : value;
 }
 
@@ -72,8 +72,13 @@ export function afterPosition(sort: SortSpec, values: Scalar[], reverse: boolean
     }
     branches.push(branch.length === 1 ? branch[0] : { $and: branch });
   }
+  // Nothing comes before a null read backwards: a filter no document meets.
+  if (branches.length === 0) return NOTHING;
   return branches.length === 1 ? branches[0] : { $or: branches };
 }
+
+/** Matches no document (every stored document has an `_id`). */
+export const NOTHING: Filter<Document> = { _id: { $exists: false } };
 
 export function mongoSort(sort: SortSpec, reverse: boolean): [string, 1 | -1][] {
   return sort.fields.map((f) => [f.path, (f.descending !== reverse ? -1 : 1) as 1 | -1]);

@@ -62,4 +62,25 @@ t.test('references, chains, _has, includes and compartments', async (t) => {
     }
     t.same(seen.sort(), ['d1', 'd2', 'd3', 'd4', 'p1', 'p2'], 'paging across types visits each once');
   });
+
+  t.test('system search pages back through previous links', async (t) => {
+    const relative = (u: string) => u.replace('http://fhir.test/fhir/', '');
+    const linkOf = (b: any, relation: string) => b.link.find((l: any) => l.relation === relation)?.url as string | undefined;
+    for (const sort of ['', '&_sort=-_lastUpdated', '&_sort=birthdate']) {
+      const forward: string[][] = [];
+      let page = await searchBundle(s, `?_type=Patient,DocumentReference&_count=2${sort}`);
+      t.equal(linkOf(page, 'previous'), undefined, `${sort}: no previous link on the first page`);
+      forward.push(page.entry.map((e: any) => e.resource.id));
+      while (linkOf(page, 'next')) {
+        page = await searchBundle(s, relative(linkOf(page, 'next')!));
+        forward.push(page.entry.map((e: any) => e.resource.id));
+      }
+      const backward: string[][] = [];
+      while (linkOf(page, 'previous')) {
+        page = await searchBundle(s, relative(linkOf(page, 'previous')!));
+        backward.unshift(page.entry.map((e: any) => e.resource.id));
+      }
+      t.same(backward, forward.slice(0, -1), `${sort || 'default sort'}: the same pages, in the same order`);
+    }
+  });
 });
