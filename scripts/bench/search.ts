@@ -77,6 +77,8 @@ export const searchSuite: BenchSuite = {
       const result = await load({
         url,
         connections: env.concurrency,
+        // On a scanning database 16 queued searches take minutes: wait for each answer.
+        timeout: Number(process.env.BENCH_TIMEOUT_SECONDS) || 1800,
         // A fixed number of requests, all answered inside the measurement: a timed run would
         // leave its last requests' database scans running into the next shape's figures.
         amount: Number(process.env.BENCH_SEARCH_REQUESTS) || env.concurrency * 4,
