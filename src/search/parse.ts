@@ -6,6 +6,7 @@ import type { Clause, DatePrefix, DateValue, IncludeSpec, NumberValue, SearchQue
 import { anySystem, inSystem, ofType, referenceKeys, systemOnly } from './encoding.js';
 import { foldText } from './normalize.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
+import { valueSetKeys } from './value-set-keys.js';
 
 export type QueryEntries = [name: string, value: string][];
 
@@ -121,6 +122,10 @@ function valueClause(param: SearchParam, modifier: string | undefined, raw: stri
       }
       if (modifier === 'text') return { kind: 'token', param, field: 'text', not: false, keys: [], texts: values.map((v) => foldText(unescape(v))) };
       if (modifier === 'of-type') return { kind: 'token', param, field: 'values', not: false, keys: values.map((v) => ofTypeKey(name, v)), texts: [] };
+      if (modifier === 'in' || modifier === 'not-in') {
+        // Several ValueSets are one set; `:not-in`, like `:not`, also matches resources without a value.
+        return { kind: 'token', param, field: 'values', not: modifier === 'not-in', keys: valueSetKeys(name, values.map(unescape), param), texts: [] };
+      }
       if (modifier && modifier !== 'not') throw new Unusable();
       return { kind: 'token', param, field: 'values', not: modifier === 'not', keys: values.flatMap((v) => tokenKeys(name, v)), texts: [] };
     }

@@ -34,7 +34,7 @@ function withoutResolve(expression: string): string {
 }
 
 /** The `|`-separated parts of an expression at parenthesis depth 0. */
-function topLevelUnion(expression: string): string[] {
+export function topLevelUnion(expression: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
