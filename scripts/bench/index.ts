@@ -31,10 +31,13 @@ async function main(): Promise<void> {
     env: { ...process.env, MONGODB_URI: mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', BASE_URL: baseUrl, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  let exited = false;
+  const exit = new Promise((resolve) => server.once('exit', () => resolve((exited = true))));
   try {
-    for (let i = 0; i < 200; i++) {
-      if (await fetch(`${baseUrl}/metadata`).then((r) => r.ok, () => false)) break;
-      await new Promise((r) => setTimeout(r, 100));
+    // Start-up creates the declared indexes, which takes minutes over a large existing data set.
+    while (!(await fetch(`${baseUrl}/metadata`).then((r) => r.ok, () => false))) {
+      if (exited) throw new Error('the server stopped during start-up');
+      await new Promise((r) => setTimeout(r, 200));
     }
     const env = {
       baseUrl,
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
     printTable(rows);
   } finally {
     server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await exit;
     if (embedded) {
       await embedded.stop();
       rmSync(dataDir, { recursive: true, force: true });
