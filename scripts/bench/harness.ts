@@ -61,7 +61,7 @@ export function printTable(rows: BenchRow[]): void {
   const fmt = (n: number | undefined, digits = 1) => (n === undefined ? '' : n.toFixed(digits));
   const lines = [
     ['suite', 'measurement', 'rate/s', 'p50 ms', 'p99 ms', 'note'],
-    ...rows.map((r) => [r.suite, r.name, fmt(r.rate, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.note ?? '']),
+    ...rows.map((r) => [r.suite, r.name, fmt(r.rate, r.rate !== undefined && r.rate < 10 ? 2 : 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.note ?? '']),
   ];
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   for (const [i, line] of lines.entries()) {
