@@ -69,7 +69,10 @@ export const searchSuite: BenchSuite = {
       await client.close();
     }
     const rows: BenchRow[] = [];
-    for (const shape of shapes(size.patients, env.baseUrl)) {
+    // BENCH_SHAPES: only the shapes whose names contain one of these comma-separated words.
+    const only = (process.env.BENCH_SHAPES ?? '').split(',').map((w) => w.trim().toLowerCase()).filter(Boolean);
+    const chosen = shapes(size.patients, env.baseUrl).filter((shape) => only.length === 0 || only.some((w) => shape.name.toLowerCase().includes(w)));
+    for (const shape of chosen) {
       console.error(`# search: ${shape.name}`);
       await shape.prepare?.();
       let n = 0;
