@@ -92,8 +92,7 @@ function afterForType(sort: SortSpec, position: PagePosition, type: string, reve
   const typeAfter = (type > positionType) !== (idDescending !== reverse);
   const strict = withoutId.fields.length > 0 ? afterPosition(withoutId, values, reverse) : undefined;
   if (!typeAfter) return strict ?? NOTHING;
-  const equal = withoutId.fields.map((f, i) => ({ [f.path]: fromScalar(values[i]) ?? null }));
-  const equalAll = equal.length === 0 ? {} : equal.length === 1 ? equal[0] : { $and: equal };
+  const equalAll = allOf(withoutId.fields.map((f, i) => ({ [f.path]: fromScalar(values[i]) ?? null })));
   return strict ? { $or: [strict, equalAll] } : equalAll;
 }
 

@@ -1,6 +1,6 @@
 import type { Document, Filter } from 'mongodb';
 import { decodePageToken, encodePageToken } from '../services/page-token.js';
-import type { SortSpec } from './plan.js';
+import { allOf, type SortSpec } from './plan.js';
 
 /**
  * Keyset paging: a page starts just past the sort values (and `_id`) of the row before it, so
@@ -70,7 +70,7 @@ export function afterPosition(sort: SortSpec, values: Scalar[], reverse: boolean
     } else {
       branch.push({ $or: [{ [path]: { $lt: value } }, { [path]: null }] });
     }
-    branches.push(branch.length === 1 ? branch[0] : { $and: branch });
+    branches.push(allOf(branch));
   }
   // Nothing comes before a null read backwards: a filter no document meets.
   if (branches.length === 0) return NOTHING;
