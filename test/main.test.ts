@@ -62,7 +62,7 @@ t.test('the server process serves, logs one line per request without PHI, and st
   t.match(output(), /stopped/);
 });
 
-t.test('without MONGODB_URI, mongod or Go the server fails at start-up with one clear message', async (t) => {
+t.test('without MONGODB_URI, mongod or cargo the server fails at start-up with one clear message', async (t) => {
   const { child, output } = startProcess({
     MONGODB_URI: '',
     PATH: dirname(process.execPath),
@@ -70,5 +70,6 @@ t.test('without MONGODB_URI, mongod or Go the server fails at start-up with one 
     PORT: String(await freePort()),
   });
   t.equal(await exited(child), 1);
-  t.match(output(), /Set MONGODB_URI/);
+  t.match(output(), /set MONGODB_URI/);
+  t.match(output(), /rustup\.rs/, 'says how to get cargo for the embedded engine');
 });

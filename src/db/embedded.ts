@@ -9,20 +9,25 @@ import { MongoClient } from 'mongodb';
 /**
  * The embedded database used when MONGODB_URI is unset: a child process speaking the MongoDB
  * wire protocol, with its files under dataDir. A `mongod` on PATH is preferred; otherwise
- * FerretDB on its SQLite backend, built once into a user cache folder by scripts/install-ferretdb.sh.
+ * SecantusDB (MongoDB's protocol over WiredTiger, with indexes and transactions), built once
+ * into a user cache folder by scripts/install-secantus.sh. SecantusDB is GPL-2.0 and runs as a
+ * separate process, never linked.
  */
 export interface EmbeddedDatabase {
   uri: string;
-  kind: 'mongod' | 'ferretdb';
+  kind: 'mongod' | 'secantus';
   stop(): Promise<void>;
 }
 
-const FERRETDB_VERSION = 'v1.24.2';
+export const SECANTUS_VERSION = '0.5.3-beta.196';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** How long a stopping engine gets to close its files before it is killed. */
+const STOP_GRACE_MS = 5000;
 
 export const NO_DATABASE_MESSAGE =
-  'No database: MONGODB_URI is unset and neither `mongod` nor Go (to build FerretDB) was found. ' +
-  'Set MONGODB_URI to a MongoDB server, e.g. MONGODB_URI=mongodb://localhost:27017/fhir';
+  'No database: MONGODB_URI is unset, there is no `mongod` on PATH, and no Rust `cargo` to build the embedded ' +
+  'SecantusDB. Do one of these: set MONGODB_URI to a MongoDB server (e.g. MONGODB_URI=mongodb://localhost:27017/fhir); ' +
+  'install MongoDB so that `mongod` is on PATH; or install Rust (https://rustup.rs) and run `bash scripts/install-secantus.sh` once.';
 
 function onPath(command: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
@@ -34,13 +39,13 @@ function cacheDir(): string {
   return process.env.FHIR_SERVER_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fhir-records-server');
 }
 
-/** Path of the FerretDB binary, building it first when it is not there yet. */
-export function ferretdbBinary(log: (message: string) => void = () => {}): string | undefined {
-  const binary = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
+/** Path of the SecantusDB binary, building it first (once, with cargo) when it is not there yet. */
+export function secantusBinary(log: (message: string) => void = () => {}): string | undefined {
+  const binary = join(cacheDir(), `secantus-${SECANTUS_VERSION}`, 'bin', 'secantusd-rs');
   if (existsSync(binary)) return binary;
-  if (!onPath('go')) return undefined;
-  log('building FerretDB once (needs the Go module proxy; takes a minute or two)');
-  const built = spawnSync('bash', [join(projectRoot, 'scripts', 'install-ferretdb.sh')], {
+  if (!onPath('cargo')) return undefined;
+  log('building the embedded database SecantusDB once with cargo (about 5 minutes on 2 cores)');
+  const built = spawnSync('bash', [join(projectRoot, 'scripts', 'install-secantus.sh')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     env: { ...process.env, FHIR_SERVER_CACHE: cacheDir() },
@@ -82,61 +87,53 @@ async function waitUntilReachable(uri: string, child: ChildProcess, timeoutMs: n
   throw new Error(`embedded database did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
+function spawnEngine(dataDir: string, port: number, log: (message: string) => void): { kind: EmbeddedDatabase['kind']; child: ChildProcess } {
+  const mongod = onPath('mongod');
+  if (mongod) {
+    const dbPath = resolve(dataDir, 'mongod');
+    mkdirSync(dbPath, { recursive: true });
+    const child = spawn(mongod, ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return { kind: 'mongod', child };
+  }
+  const binary = secantusBinary(log);
+  if (!binary) throw new Error(NO_DATABASE_MESSAGE);
+  const storagePath = resolve(dataDir, 'secantus');
+  mkdirSync(storagePath, { recursive: true });
+  const child = spawn(binary, ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { kind: 'secantus', child };
+}
+
+/** Stops the engine: SIGTERM, then SIGKILL if it has not exited within the grace period. */
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
 export async function startEmbeddedDatabase(
   dataDir: string,
   log: (message: string) => void = () => {},
 ): Promise<EmbeddedDatabase> {
   const port = await freePort();
-  let kind: EmbeddedDatabase['kind'];
-  let child: ChildProcess;
-  const mongod = onPath('mongod');
-  if (mongod) {
-    kind = 'mongod';
-    const dbPath = resolve(dataDir, 'mongod');
-    mkdirSync(dbPath, { recursive: true });
-    child = spawn(mongod, ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  } else {
-    const binary = ferretdbBinary(log);
-    if (!binary) throw new Error(NO_DATABASE_MESSAGE);
-    kind = 'ferretdb';
-    const dbPath = resolve(dataDir, 'ferretdb');
-    mkdirSync(dbPath, { recursive: true });
-    child = spawn(
-      binary,
-      [
-        '--handler=sqlite',
-        `--sqlite-url=file:${dbPath}/`,
-        `--listen-addr=127.0.0.1:${port}`,
-        `--state-dir=${dbPath}`,
-        '--debug-addr=-',
-        '--telemetry=disable',
-        '--log-level=error',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-  }
+  const { kind, child } = spawnEngine(dataDir, port, log);
   const uri = `mongodb://127.0.0.1:${port}/`;
   try {
-    await waitUntilReachable(uri, child, 30_000);
+    await waitUntilReachable(uri, child, 60_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
   log(`embedded ${kind} listening on 127.0.0.1:${port}, data in ${resolve(dataDir)}`);
-  return {
-    uri,
-    kind,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return { uri, kind, stop: stopper(child) };
 }
