@@ -8,7 +8,7 @@
  */
 import type { DocumentReference, Patient, Resource } from 'fhir/r4';
 import { MongoClient, type Db } from 'mongodb';
-import { SearchRegistry, extractSearchValues } from '../src/search/index.js';
+import { SearchRegistry, searchFields } from '../src/search/index.js';
 import { HISTORY_COLLECTION, historyKey } from '../src/store/documents.js';
 
 export interface DataSize {
@@ -76,7 +76,7 @@ function stored(registry: SearchRegistry, baseUrl: string, resource: Resource, a
   const type = resource.resourceType;
   const full = { ...resource, meta: { versionId: '1', lastUpdated: at.toISOString() } } as Resource;
   return {
-    current: { _id: resource.id!, versionId: 1, lastUpdated: at, deleted: false, resource: full, sp: extractSearchValues(registry, baseUrl, type, full) },
+    current: { _id: resource.id!, versionId: 1, lastUpdated: at, deleted: false, resource: full, ...searchFields(registry, baseUrl, type, full) },
     history: { _id: historyKey(type, resource.id!, 1), type, id: resource.id!, versionId: 1, lastUpdated: at, deleted: false, method: 'PUT' as const, resource: full },
   };
 }

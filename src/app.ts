@@ -14,7 +14,7 @@ import { typeRoutes } from './rest/type-routes.js';
 import type { RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
-import { SearchRegistry, extractSearchValues, indexesForParams, searchIndexes } from './search/index.js';
+import { SearchRegistry, searchFields, searchIndexes } from './search/index.js';
 import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
@@ -49,9 +49,9 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
 
-  const registry = new SearchRegistry(db, searchParamRefreshMs, (added) => ensureIndexes(db, indexesForParams(added)));
+  const registry = new SearchRegistry(db, searchParamRefreshMs);
   const storedTypes = SearchRegistry.storedTypes();
-  const store = new ResourceStore(db, (type, resource) => ({ sp: extractSearchValues(registry, config.baseUrl, type, resource) }));
+  const store = new ResourceStore(db, (type, resource) => searchFields(registry, config.baseUrl, type, resource));
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...declared]);
   await registry.refresh(true);

@@ -2,6 +2,7 @@ import type { Db, Document } from 'mongodb';
 import { FhirError, issue } from '../outcome.js';
 import type { Clause } from './ast.js';
 import { field, splitLocalReference } from './encoding.js';
+import { storedValues, valuesProjection } from './layout.js';
 import { planFilter } from './plan.js';
 import type { AccessFilter } from './types.js';
 
@@ -19,7 +20,7 @@ function tooMany(what: string): FhirError {
 
 async function matchingDocs(db: Db, type: string, clause: Clause, access: AccessFilter, projection: Document): Promise<Document[]> {
   const inner = await resolveClause(db, type, clause, access);
-  const planned = planFilter([inner], access(type));
+  const planned = planFilter(type, [inner], access(type));
   const found = await db
     .collection(type)
     .find(planned.filter, { projection: { ...projection, ...Object.fromEntries(planned.postFields.map((f) => [f, 1])) }, limit: MAX_CHAIN_MATCHES + 1 })
@@ -39,11 +40,11 @@ export async function resolveClause(db: Db, type: string, clause: Clause, access
   }
   if (clause.kind === 'has') {
     const code = clause.referenceParam.code;
-    const docs = await matchingDocs(db, clause.sourceType, clause.inner, access, { [field.values(code)]: 1 });
+    const docs = await matchingDocs(db, clause.sourceType, clause.inner, access, valuesProjection(clause.sourceType, code));
     if (docs.length > MAX_CHAIN_MATCHES) throw tooMany(`_has:${clause.sourceType}:${code}`);
     const ids = new Set<string>();
     for (const doc of docs) {
-      for (const key of (doc.sp?.[code] as string[] | undefined) ?? []) {
+      for (const key of storedValues(clause.sourceType, doc, code) as string[]) {
         const local = splitLocalReference(key);
         if (local?.type === type) ids.add(local.id);
       }

@@ -162,7 +162,7 @@ export async function findMatches(
     for (const clause of query.clauses) clauses.push(await env.timer.time(() => resolveClause(env.db, type, clause, env.access)));
     const extra = options.extraFilter?.(type);
     const access = env.access(type);
-    const planned = planFilter(clauses, extra && access ? allOf([extra, access]) : (extra ?? access));
+    const planned = planFilter(type, clauses, extra && access ? allOf([extra, access]) : (extra ?? access));
     const sort = planSort(env.registry, type, query.sort);
     indexes[type] = chooseIndex(env.declared, type, clauses, sort)?.options?.name ?? '_id_';
     plans.push({ type, planned, sort });

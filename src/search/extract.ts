@@ -3,6 +3,7 @@ import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from 'fhir/r4';
 import { parseInstantRange } from '../fhir/date-range.js';
 import { anySystem, inSystem, ofType, referenceKeys, systemOnly } from './encoding.js';
+import { storedFields } from './layout.js';
 import { foldText } from './normalize.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
@@ -202,7 +203,8 @@ function makeRelative(expression: string): (v: unknown) => unknown[] {
 export function extractSearchValues(registry: SearchRegistry, baseUrl: string, type: string, resource: Resource): Obj {
   const sp: Obj = {};
   for (const param of registry.params(type)) {
-    if (!param.evaluate) continue;
+    // `_id` is searched and sorted by the document's own `_id`.
+    if (!param.evaluate || param.code === '_id') continue;
     let values: unknown[];
     try {
       values = param.evaluate(resource);
@@ -212,4 +214,9 @@ export function extractSearchValues(registry: SearchRegistry, baseUrl: string, t
     if (values.length > 0) extractParam(param, values, baseUrl, sp);
   }
   return sp;
+}
+
+/** The search fields of a current document, in the stored shape (layout.ts): what the write path and `$reindex` store. */
+export function searchFields(registry: SearchRegistry, baseUrl: string, type: string, resource: Resource): Record<string, unknown> {
+  return storedFields(type, extractSearchValues(registry, baseUrl, type, resource));
 }

@@ -2,6 +2,7 @@ import type { Document } from 'mongodb';
 import type { IncludeSpec } from './ast.js';
 import { field, splitLocalReference } from './encoding.js';
 import type { SearchEnv } from './execute.js';
+import { routeFilter, storedValues } from './layout.js';
 import { allOf, anyOf, planFilter } from './plan.js';
 
 /**
@@ -22,7 +23,7 @@ function referenceCodes(env: SearchEnv, type: string, spec: IncludeSpec): string
 
 async function readByIds(env: SearchEnv, type: string, ids: string[]): Promise<Document[]> {
   if (ids.length === 0 || !env.registry.params(type).length) return [];
-  const planned = planFilter([{ kind: 'id', ids, not: false }], env.access(type));
+  const planned = planFilter(type, [{ kind: 'id', ids, not: false }], env.access(type));
   const docs = await env.timer.time(() => env.db.collection(type).find(planned.filter).toArray());
   for (const doc of docs) doc.__type = type;
   return docs;
@@ -33,7 +34,7 @@ async function forward(env: SearchEnv, sources: Document[], specs: IncludeSpec[]
   for (const doc of sources) {
     for (const spec of specs) {
       for (const code of referenceCodes(env, doc.__type, spec)) {
-        for (const key of (doc.sp?.[code] as string[] | undefined) ?? []) {
+        for (const key of storedValues(doc.__type, doc, code) as string[]) {
           const local = splitLocalReference(key);
           if (!local || (spec.targetType && local.type !== spec.targetType)) continue;
           if (!wanted.has(local.type)) wanted.set(local.type, new Set());
@@ -56,8 +57,8 @@ async function reverse(env: SearchEnv, targets: Document[], specs: IncludeSpec[]
       const codes = referenceCodes(env, type, { ...spec, sourceType: type });
       if (codes.length === 0) continue;
       const clauses = codes.map((code) => ({ [field.values(code)]: anyOf(keys) }));
-      const planned = planFilter([], env.access(type));
-      const filter = allOf([planned.filter, clauses.length === 1 ? clauses[0] : { $or: clauses }]);
+      const planned = planFilter(type, [], env.access(type));
+      const filter = allOf([planned.filter, routeFilter(type, clauses.length === 1 ? clauses[0] : { $or: clauses })]);
       const docs = await env.timer.time(() => env.db.collection(type).find(filter, { limit: MAX_REVINCLUDES }).toArray());
       for (const doc of docs) doc.__type = type;
       results.push(...docs);

@@ -1,10 +1,11 @@
 export type { SearchQuery, Clause, IncludeSpec } from './ast.js';
 export { SearchRegistry, type SearchParam, type ParamType } from './registry.js';
-export { extractSearchValues } from './extract.js';
+export { extractSearchValues, searchFields } from './extract.js';
 export { parseSearch, type QueryEntries } from './parse.js';
 export { findMatches, queryFingerprint, DbTimer, type SearchEnv, type MatchPage } from './execute.js';
 export { findIncludes } from './include.js';
-export { searchIndexes, indexesForParams, chooseIndex } from './indexes.js';
+export { searchIndexes, chooseIndex } from './indexes.js';
+export { MAX_INDEXES_PER_COLLECTION, DEDICATED_PARAMS } from './layout.js';
 export { compartmentFilter, patientCompartmentParams } from './compartment.js';
 export { encodePosition } from './paging.js';
 export type { AccessFilter } from './types.js';

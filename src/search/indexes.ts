@@ -1,16 +1,18 @@
 import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause } from './ast.js';
 import { field } from './encoding.js';
+import { SHARED_FIELD, indexPaths, isDedicated } from './layout.js';
 import { leadField, type SortSpec } from './plan.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
 /**
- * The indexes searches rely on. Every parameter gets one index leading with its field and
- * ending in `_id` (equality on the parameter, then the default `_id` order and keyset paging);
- * dates get one per end. A few compound indexes serve the hottest shapes (see README).
+ * The indexes searches rely on. Every dedicated parameter (layout.ts) gets one index leading
+ * with its field and ending in `_id` (equality on the parameter, then the default `_id` order
+ * and keyset paging); dates get one per end. Every other value is served by the shared indexes.
+ * A few compound indexes serve the hottest shapes (see README).
  */
 function paramIndexes(type: string, param: SearchParam): IndexDeclaration[] {
-  if (!param.evaluate) return [];
+  if (!param.evaluate || !isDedicated(type, param.code)) return [];
   const { code } = param;
   if (param.type === 'date') {
     return [
@@ -39,12 +41,24 @@ export const COMPOUND_INDEXES: IndexDeclaration[] = [
   },
 ];
 
-export function indexesForParams(added: { type: string; param: SearchParam }[]): IndexDeclaration[] {
-  return added.flatMap(({ type, param }) => paramIndexes(type, param));
+/** The shared entries `{c, v}` / `{c, lo, hi}` of every parameter without a field of its own. */
+function sharedIndexes(type: string): IndexDeclaration[] {
+  const entry = (member: string, direction: 1 | -1, name: string, query: string): IndexDeclaration => ({
+    collection: type,
+    key: { [`${SHARED_FIELD}.c`]: 1, [`${SHARED_FIELD}.${member}`]: direction, _id: direction },
+    options: { name },
+    servesQuery: `${type}?<any other parameter>${query}`,
+  });
+  return [
+    entry('v', 1, 'spx_value', '=... (and :exact, :text, :identifier, :missing)'),
+    entry('lo', 1, 'spx_date_lo', '=lt|le|eq... (dates)'),
+    entry('hi', -1, 'spx_date_hi', '=gt|ge... (dates)'),
+  ];
 }
 
+/** Every search index of the types; custom SearchParameters add none (they use the shared ones). */
 export function searchIndexes(registry: SearchRegistry, types: string[]): IndexDeclaration[] {
-  const declared = types.flatMap((type) => registry.params(type).flatMap((param) => paramIndexes(type, param)));
+  const declared = types.flatMap((type) => [...registry.params(type).flatMap((param) => paramIndexes(type, param)), ...sharedIndexes(type)]);
   return [...declared, ...COMPOUND_INDEXES.filter((d) => types.includes(d.collection))];
 }
 
@@ -53,7 +67,7 @@ export function searchIndexes(registry: SearchRegistry, types: string[]): IndexD
  * the clauses' fields (then the sort). `_id_` when no clause has an index (a plain listing).
  */
 export function chooseIndex(declared: IndexDeclaration[], type: string, clauses: Clause[], sort: SortSpec): IndexDeclaration | undefined {
-  const leads = new Set(clauses.map(leadField).filter((f): f is string => f !== undefined));
+  const leads = new Set(clauses.map(leadField).filter((f): f is string => f !== undefined).flatMap((f) => indexPaths(type, f)));
   let best: IndexDeclaration | undefined;
   let bestScore = 0;
   for (const declaration of declared) {

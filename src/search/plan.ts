@@ -2,6 +2,7 @@ import type { Document, Filter } from 'mongodb';
 import type { Clause, DateValue, SortKey, ValueClause } from './ast.js';
 import { dateBounds, needsOneRange, rangeMatches, type Bounds } from './date-match.js';
 import { field } from './encoding.js';
+import { routeFilter } from './layout.js';
 import { escapeRegex } from './normalize.js';
 import type { SearchRegistry } from './registry.js';
 
@@ -174,14 +175,15 @@ export function leadField(clause: Clause): string | undefined {
 
 /**
  * The filter of a search on one type: deleted documents never match; the access filter of the
- * request's security context is ANDed in last, so nothing can widen it.
+ * request's security context is ANDed in last, so nothing can widen it. Paths are routed to
+ * the type's stored shape (layout.ts).
  */
-export function planFilter(clauses: Clause[], access: Filter<Document> | undefined): PlannedFilter {
+export function planFilter(type: string, clauses: Clause[], access: Filter<Document> | undefined): PlannedFilter {
   const planned: PlannedFilter = { filter: {}, postFilters: [], postFields: [] };
   const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned));
   parts.push({ deleted: false });
   if (access && Object.keys(access).length > 0) parts.push(access);
-  planned.filter = allOf(parts);
+  planned.filter = routeFilter(type, allOf(parts));
   return planned;
 }
 

@@ -108,8 +108,6 @@ export class SearchRegistry {
     private readonly db: Db,
     /** How long a check of the stored SearchParameters stays fresh (ms); 0 checks on every request. */
     private readonly refreshMs = 1000,
-    /** Called with the parameters a refresh added, e.g. to create their indexes. */
-    private readonly onAdded: (added: { type: string; param: SearchParam }[]) => Promise<void> = async () => {},
   ) {
     const bundle = readDefinitionFile<Bundle>('search-parameters.json');
     this.base = (bundle.entry ?? []).map((e) => e.resource as SearchParameter).filter((r) => r.resourceType === 'SearchParameter');
@@ -128,9 +126,8 @@ export class SearchRegistry {
     return [...(this.byType.get(type)?.values() ?? [])];
   }
 
-  private rebuild(custom: SearchParameter[]): { type: string; param: SearchParam }[] {
+  private rebuild(custom: SearchParameter[]): void {
     const next = new Map<string, Map<string, SearchParam>>();
-    const added: { type: string; param: SearchParam }[] = [];
     for (const type of SearchRegistry.storedTypes()) {
       const params = new Map<string, SearchParam>();
       for (const [definitions, isCustom] of [[this.base, false], [custom, true]] as const) {
@@ -138,14 +135,12 @@ export class SearchRegistry {
           if (!SAFE_CODE.test(definition.code ?? '') || !appliesTo(definition, type)) continue;
           const param = paramFrom(definition, type, isCustom);
           if (!param) continue;
-          if (isCustom && !this.byType.get(type)?.get(param.code)?.custom) added.push({ type, param });
           params.set(param.code, param);
         }
       }
       next.set(type, params);
     }
     this.byType = next;
-    return added;
   }
 
   /**
@@ -167,8 +162,7 @@ export class SearchRegistry {
     const custom = stored
       .map((doc) => doc.resource as SearchParameter)
       .filter((r) => r && r.status !== 'retired' && r.code && r.type && Array.isArray(r.base));
-    const added = this.rebuild(custom);
+    this.rebuild(custom);
     this.fingerprint = fingerprint;
-    if (added.length > 0) await this.onAdded(added);
   }
 }

@@ -1,5 +1,5 @@
 import type { Resource } from 'fhir/r4';
-import { extractSearchValues } from '../search/index.js';
+import { searchFields } from '../search/index.js';
 import type { SearchDeps } from './search.js';
 
 /**
@@ -21,8 +21,10 @@ export async function reindex(deps: SearchDeps, types: string[]): Promise<Record
     };
     const cursor = collection.find({ deleted: false }, { projection: { _id: 1, versionId: 1, resource: 1 } });
     for await (const doc of cursor) {
-      const sp = extractSearchValues(deps.registry, deps.config.baseUrl, type, doc.resource as Resource);
-      batch.push({ filter: { _id: doc._id, versionId: doc.versionId }, update: { $set: { sp } } });
+      const fields = searchFields(deps.registry, deps.config.baseUrl, type, doc.resource as Resource);
+      // A document that no longer has shared entries loses the old ones.
+      const update = 'spx' in fields ? { $set: fields } : { $set: fields, $unset: { spx: '' } };
+      batch.push({ filter: { _id: doc._id, versionId: doc.versionId }, update });
       done++;
       if (batch.length >= 500) await flush();
     }
