@@ -8,7 +8,7 @@
  */
 import type { DocumentReference, Patient, Resource } from 'fhir/r4';
 import { MongoClient, type Db } from 'mongodb';
-import { SearchRegistry, searchFields } from '../src/search/index.js';
+import { DateSpans, SearchRegistry, searchFields } from '../src/search/index.js';
 import { HISTORY_COLLECTION, historyKey } from '../src/store/documents.js';
 
 export interface DataSize {
@@ -84,10 +84,13 @@ function stored(registry: SearchRegistry, baseUrl: string, resource: Resource, a
 /** Writes the data set into an empty database. */
 export async function generateData(db: Db, size: DataSize, baseUrl: string, log = (m: string) => console.log(m)): Promise<void> {
   const registry = new SearchRegistry(db);
+  const spans = new DateSpans(db);
   const rnd = random(20240501);
   const at = new Date(Date.UTC(2025, 0, 1));
   const write = async (type: string, resources: Resource[]) => {
     const docs = resources.map((r) => stored(registry, baseUrl, r, at));
+    // As the write path does: the longest date spans are recorded before the documents exist.
+    for (const doc of docs) await spans.record(type, doc.current.sp);
     // Plain bulk inserts: the data set goes into an empty database (upserts are far slower).
     await db.collection(type).insertMany(docs.map((d) => d.current) as never[], { ordered: false });
     await db.collection(HISTORY_COLLECTION).insertMany(docs.map((d) => d.history) as never[], { ordered: false });
@@ -110,6 +113,7 @@ export async function generateData(db: Db, size: DataSize, baseUrl: string, log 
     await write('DocumentReference', list);
   }
   log(`${size.documents} documents written`);
+  await spans.complete(SearchRegistry.storedTypes());
 }
 
 if (process.argv[1]?.endsWith('generate-data.ts')) {

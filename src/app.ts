@@ -14,7 +14,7 @@ import { typeRoutes } from './rest/type-routes.js';
 import type { RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
-import { SearchRegistry, searchFields, searchIndexes } from './search/index.js';
+import { DateSpans, SearchRegistry, searchFields, searchIndexes } from './search/index.js';
 import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
@@ -51,10 +51,16 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
 
   const registry = new SearchRegistry(db, searchParamRefreshMs);
   const storedTypes = SearchRegistry.storedTypes();
-  const store = new ResourceStore(db, (type, resource) => searchFields(registry, config.baseUrl, type, resource));
+  const spans = new DateSpans(db);
+  const store = new ResourceStore(db, async (type, resource) => {
+    const fields = searchFields(registry, config.baseUrl, type, resource);
+    await spans.record(type, fields.sp);
+    return fields;
+  });
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...declared]);
   await registry.refresh(true);
+  await spans.complete(storedTypes);
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
   const deps: ServiceDeps = {
@@ -63,7 +69,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     validator: createValidator({ db, ...config.validation }),
     searchParams: capabilitySearchParams(registry),
   };
-  const searchDeps = { config, db, registry, declared, storedTypes };
+  const searchDeps = { config, db, registry, declared, storedTypes, spans };
 
   registerJsonBodies(app);
   registerErrorHandling(app);

@@ -3,10 +3,11 @@ import type { Db, Document, Filter } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause, SearchQuery } from './ast.js';
 import { resolveClause } from './chain.js';
-import { chooseIndex } from './indexes.js';
+import { chooseIndex, indexOrder } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
 import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
 import type { SearchRegistry } from './registry.js';
+import type { DateSpans } from './date-spans.js';
 import type { AccessFilter } from './types.js';
 import { badRequest } from '../outcome.js';
 
@@ -28,6 +29,7 @@ export interface SearchEnv {
   registry: SearchRegistry;
   declared: IndexDeclaration[];
   access: AccessFilter;
+  spans: DateSpans;
   timer: DbTimer;
 }
 
@@ -162,9 +164,13 @@ export async function findMatches(
     for (const clause of query.clauses) clauses.push(await env.timer.time(() => resolveClause(env.db, type, clause, env.access)));
     const extra = options.extraFilter?.(type);
     const access = env.access(type);
-    const planned = planFilter(type, clauses, extra && access ? allOf([extra, access]) : (extra ?? access));
-    const sort = planSort(env.registry, type, query.sort);
-    indexes[type] = chooseIndex(env.declared, type, clauses, sort)?.options?.name ?? '_id_';
+    const spans = clauses.some((c) => c.kind === 'date') ? await env.timer.time(() => env.spans.longest(type)) : undefined;
+    const planned = planFilter(type, clauses, extra && access ? allOf([extra, access]) : (extra ?? access), spans);
+    const requested = planSort(env.registry, type, query.sort);
+    const index = chooseIndex(env.declared, type, clauses, requested);
+    // FHIR fixes no order without _sort: then the order is the walked index's, so a page costs a page.
+    const sort = (query.sort.length === 0 && index && indexOrder(index, clauses)) || requested;
+    indexes[type] = index?.options?.name ?? '_id_';
     plans.push({ type, planned, sort });
   }
 

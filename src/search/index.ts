@@ -9,3 +9,4 @@ export { MAX_INDEXES_PER_COLLECTION, DEDICATED_PARAMS } from './layout.js';
 export { compartmentFilter, patientCompartmentParams } from './compartment.js';
 export { encodePosition } from './paging.js';
 export type { AccessFilter } from './types.js';
+export { DateSpans } from './date-spans.js';

@@ -2,7 +2,7 @@ import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause } from './ast.js';
 import { field } from './encoding.js';
 import { SHARED_FIELD, indexPaths, isDedicated } from './layout.js';
-import { leadField, type SortSpec } from './plan.js';
+import { equalityField, leadField, type SortSpec } from './plan.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
 /**
@@ -85,4 +85,19 @@ export function chooseIndex(declared: IndexDeclaration[], type: string, clauses:
     }
   }
   return best;
+}
+
+/** Fields holding one value per document (date ends, sort keys, `_id`): an index over them can give an order. */
+const isScalarPath = (path: string) => path === '_id' || /^sp\.[^.]+(\.lo|\.hi|__sort)$/.test(path);
+
+/**
+ * The order in which walking `index` meets the matches of `clauses`: its keys after those fixed
+ * by one-value equalities, when all of them are scalar (a multi-valued field gives no order
+ * across its values). Undefined when the index gives none.
+ */
+export function indexOrder(index: IndexDeclaration, clauses: Clause[]): SortSpec | undefined {
+  const fixed = new Set(clauses.map(equalityField).filter((f): f is string => f !== undefined));
+  const rest = Object.entries(index.key).filter(([path]) => !fixed.has(path));
+  if (rest.length === 0 || !rest.every(([path]) => isScalarPath(path)) || rest[rest.length - 1][0] !== '_id') return undefined;
+  return { fields: rest.map(([path, direction]) => ({ path, descending: direction === -1 })) };
 }

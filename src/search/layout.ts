@@ -38,8 +38,13 @@ type Obj = Record<string, unknown>;
 const isDateValue = (v: unknown): v is { lo: Date; hi: Date } =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && (v as Obj).lo instanceof Date;
 
+export interface StoredSearchFields {
+  sp: Obj;
+  spx?: Obj[];
+}
+
 /** The stored fields of one current document from its extracted values (`sp` keyed by `code[__suffix]`). */
-export function storedFields(type: string, extracted: Obj): { sp: Obj; spx?: Obj[] } {
+export function storedFields(type: string, extracted: Obj): StoredSearchFields {
   const sp: Obj = {};
   const spx: Obj[] = [];
   for (const [key, value] of Object.entries(extracted)) {

@@ -12,6 +12,9 @@ import type { SearchRegistry } from './registry.js';
  * parameter), plus the sort. Every value from the client reaches MongoDB as a value, never as
  * an operator or field name: codes are checked against the registry, regexes are escaped.
  */
+/** The longest stored span (ms) of each date parameter of the type, when known (date-spans.ts). */
+export type DateSpanMap = Record<string, number> | undefined;
+
 export interface PlannedFilter {
   filter: Filter<Document>;
   /** Rows for which this returns false are dropped after the query. */
@@ -46,9 +49,46 @@ export function allOf(parts: Filter<Document>[]): Filter<Document> {
   return merged as Filter<Document>;
 }
 
+type Bound = NonNullable<Bounds['lo']>[number];
+
+/** The tightest of several bounds with the same operator (two `$gte` in one object would keep only the last). */
+function tightest(list: Bound[]): Record<string, Date> {
+  const out: Record<string, Date> = {};
+  for (const { op, at } of list) {
+    const kept = out[op];
+    const lower = op === '$gt' || op === '$gte';
+    if (!kept || (lower ? at > kept : at < kept)) out[op] = at;
+  }
+  return out;
+}
+
+const shifted = (at: Date, ms: number): Date | undefined => {
+  const time = at.getTime() + ms;
+  return Math.abs(time) <= 8.64e15 ? new Date(time) : undefined;
+};
+
+/**
+ * With the longest stored span of the parameter (date-spans.ts), a bound on one end of the
+ * stored range also bounds the other: `hi ≥ X` implies `lo ≥ X − span`, `lo ≤ Y` implies
+ * `hi ≤ Y + span`. The implied bounds select nothing less; they make both index ends finite.
+ */
+function withImpliedBounds(bounds: Bounds, span: number | undefined): Bounds {
+  if (span === undefined || bounds.negate) return bounds;
+  const lo = [...(bounds.lo ?? [])];
+  const hi = [...(bounds.hi ?? [])];
+  for (const b of bounds.hi ?? []) {
+    const at = (b.op === '$gte' || b.op === '$gt') && shifted(b.at, -span);
+    if (at) lo.push({ op: '$gte', at });
+  }
+  for (const b of bounds.lo ?? []) {
+    const at = (b.op === '$lte' || b.op === '$lt') && shifted(b.at, span);
+    if (at) hi.push({ op: '$lte', at });
+  }
+  return { lo: lo.length > 0 ? lo : undefined, hi: hi.length > 0 ? hi : undefined };
+}
+
 function boundsFilter(code: string, bounds: Bounds): Filter<Document> {
-  const conditions = (path: string, list: Bounds['lo']) =>
-    list && list.length > 0 ? { [path]: Object.fromEntries(list.map((b) => [b.op, b.at])) } : {};
+  const conditions = (path: string, list: Bounds['lo']) => (list && list.length > 0 ? { [path]: tightest(list) } : {});
   if (bounds.negate) {
     const lo = bounds.lo![0].at;
     const hi = bounds.hi![0].at;
@@ -57,10 +97,10 @@ function boundsFilter(code: string, bounds: Bounds): Filter<Document> {
   return { ...conditions(field.dateLow(code), bounds.lo), ...conditions(field.dateHigh(code), bounds.hi) };
 }
 
-function dateFilter(code: string, values: DateValue[], planned: PlannedFilter): Filter<Document> {
+function dateFilter(code: string, values: DateValue[], planned: PlannedFilter, span: number | undefined): Filter<Document> {
   const all = values.map(dateBounds);
   const parts = all.map((bounds) => {
-    const exactOnHull = boundsFilter(code, bounds);
+    const exactOnHull = boundsFilter(code, withImpliedBounds(bounds, span));
     if (!needsOneRange(bounds)) return exactOnHull;
     // Several dates in one parameter: the stored hull is not enough; check each range in the server.
     return { $or: [exactOnHull, { [field.dateAll(code)]: { $exists: true } }] };
@@ -110,7 +150,7 @@ function aboveUris(uri: string): string[] {
   return list;
 }
 
-function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
+function valueFilter(clause: Clause, planned: PlannedFilter, spans: DateSpanMap): Filter<Document> {
   switch (clause.kind) {
     case 'missing': {
       const path = field.values(clause.param.code);
@@ -134,7 +174,7 @@ function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
       return { [field.values(code)]: clause.not ? noneOf(clause.keys) : anyOf(clause.keys) };
     }
     case 'date':
-      return dateFilter(clause.param.code, clause.values, planned);
+      return dateFilter(clause.param.code, clause.values, planned, spans?.[clause.param.code]);
     case 'number':
       return numberFilter(clause);
     case 'reference': {
@@ -158,6 +198,17 @@ function valueFilter(clause: Clause, planned: PlannedFilter): Filter<Document> {
   }
 }
 
+/** The field a clause fixes to one value (an equality with one value), if any. */
+export function equalityField(clause: Clause): string | undefined {
+  switch (clause.kind) {
+    case 'token': return clause.field === 'values' && !clause.not && clause.keys.length === 1 ? field.values(clause.param.code) : undefined;
+    case 'reference': return clause.identifierKeys.length === 0 && clause.keys.length === 1 ? field.values(clause.param.code) : undefined;
+    case 'resolved': return clause.keys.length === 1 ? clause.field : undefined;
+    case 'id': return !clause.not && clause.ids.length === 1 ? '_id' : undefined;
+    default: return undefined;
+  }
+}
+
 /** The index field a clause's condition leads with (for the index choice), if any. */
 export function leadField(clause: Clause): string | undefined {
   switch (clause.kind) {
@@ -178,9 +229,9 @@ export function leadField(clause: Clause): string | undefined {
  * request's security context is ANDed in last, so nothing can widen it. Paths are routed to
  * the type's stored shape (layout.ts).
  */
-export function planFilter(type: string, clauses: Clause[], access: Filter<Document> | undefined): PlannedFilter {
+export function planFilter(type: string, clauses: Clause[], access: Filter<Document> | undefined, spans?: DateSpanMap): PlannedFilter {
   const planned: PlannedFilter = { filter: {}, postFilters: [], postFields: [] };
-  const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned));
+  const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned, spans));
   parts.push({ deleted: false });
   if (access && Object.keys(access).length > 0) parts.push(access);
   planned.filter = routeFilter(type, allOf(parts));

@@ -22,6 +22,7 @@ export async function reindex(deps: SearchDeps, types: string[]): Promise<Record
     const cursor = collection.find({ deleted: false }, { projection: { _id: 1, versionId: 1, resource: 1 } });
     for await (const doc of cursor) {
       const fields = searchFields(deps.registry, deps.config.baseUrl, type, doc.resource as Resource);
+      await deps.spans.record(type, fields.sp);
       // A document that no longer has shared entries loses the old ones.
       const update = 'spx' in fields ? { $set: fields } : { $set: fields, $unset: { spx: '' } };
       batch.push({ filter: { _id: doc._id, versionId: doc.versionId }, update });

@@ -6,6 +6,7 @@ import { parseSummary, shapeResource } from '../fhir/summary.js';
 import { issue, outcome } from '../outcome.js';
 import type { RequestContext } from '../security/context.js';
 import {
+  DateSpans,
   DbTimer,
   compartmentFilter,
   encodePosition,
@@ -25,6 +26,7 @@ export interface SearchDeps {
   registry: SearchRegistry;
   declared: IndexDeclaration[];
   storedTypes: string[];
+  spans: DateSpans;
 }
 
 export interface SearchScope {
@@ -80,6 +82,7 @@ export async function search(
     registry: deps.registry,
     declared: deps.declared,
     access: (type) => ctx.accessFilter?.(type),
+    spans: deps.spans,
     timer,
   };
   const summary = query.summary;

@@ -41,10 +41,13 @@ export interface StoredVersion {
   resource?: Resource;
 }
 
-/** Turns extracted search values into extra fields of the current document. */
-export type IndexFieldsExtractor = (type: string, resource: Resource) => Record<string, unknown>;
+/**
+ * Turns a resource into the extra (search) fields of its current document. Asynchronous: it may
+ * record facts the searches rely on (the longest date span) before the document is written.
+ */
+export type IndexFieldsExtractor = (type: string, resource: Resource) => Promise<object>;
 
-export function currentDocumentFrom(version: HistoryDocument, extract: IndexFieldsExtractor): CurrentDocument {
+export async function currentDocumentFrom(version: HistoryDocument, extract: IndexFieldsExtractor): Promise<CurrentDocument> {
   const doc: CurrentDocument = {
     _id: version.id,
     versionId: version.versionId,
@@ -53,7 +56,7 @@ export function currentDocumentFrom(version: HistoryDocument, extract: IndexFiel
   };
   if (!version.deleted && version.resource) {
     doc.resource = version.resource;
-    Object.assign(doc, extract(version.type, version.resource));
+    Object.assign(doc, await extract(version.type, version.resource));
   }
   return doc;
 }

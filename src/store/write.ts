@@ -99,7 +99,7 @@ export class Writer {
   /** Moves the current document from version `from` (or nothing) to `version`. */
   private async moveCurrent(version: HistoryDocument, from: number | undefined): Promise<void> {
     const current = this.db.collection<CurrentDocument>(version.type);
-    const doc = currentDocumentFrom(version, this.extract);
+    const doc = await currentDocumentFrom(version, this.extract);
     if (from === undefined) {
       try {
         await current.insertOne(doc);
