@@ -51,7 +51,11 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
 
   const registry = new SearchRegistry(db, searchParamRefreshMs, (added) => ensureIndexes(db, indexesForParams(added)));
   const storedTypes = SearchRegistry.storedTypes();
-  const store = new ResourceStore(db, (type, resource) => ({ sp: extractSearchValues(registry, config.baseUrl, type, resource) }));
+  const store = new ResourceStore(
+    db,
+    (type, resource) => ({ sp: extractSearchValues(registry, config.baseUrl, type, resource) }),
+    config.dbQueryTimeoutMs,
+  );
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...declared]);
   await registry.refresh(true);

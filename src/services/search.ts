@@ -81,6 +81,7 @@ export async function search(
     declared: deps.declared,
     access: (type) => ctx.accessFilter?.(type),
     timer,
+    maxTimeMS: deps.config.dbQueryTimeoutMs,
   };
   const summary = query.summary;
   parseSummary(summary);
