@@ -52,11 +52,15 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   const registry = new SearchRegistry(db, searchParamRefreshMs);
   const storedTypes = SearchRegistry.storedTypes();
   const spans = new DateSpans(db);
-  const store = new ResourceStore(db, async (type, resource) => {
-    const fields = searchFields(registry, config.baseUrl, type, resource);
-    await spans.record(type, fields.sp);
-    return fields;
-  });
+  const store = new ResourceStore(
+    db,
+    async (type, resource) => {
+      const fields = searchFields(registry, config.baseUrl, type, resource);
+      await spans.record(type, fields.sp);
+      return fields;
+    },
+    config.dbQueryTimeoutMs,
+  );
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...declared]);
   await registry.refresh(true);

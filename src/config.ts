@@ -17,6 +17,8 @@ export interface Config {
   /** Default and largest page size of history and search bundles. */
   defaultPageSize: number;
   maxPageSize: number;
+  /** Time limit (ms) the database gets for each query a request makes (`maxTimeMS`). */
+  dbQueryTimeoutMs: number;
   validation: ValidationConfig;
 }
 
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024),
     defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
     maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
+    dbQueryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', 10_000),
     validation: validationFrom(env),
   };
   if (config.defaultPageSize > config.maxPageSize) {

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { MongoServerError } from 'mongodb';
 import { FhirError, issue, outcome, type IssueCode } from '../outcome.js';
 import { sendJson } from './reply.js';
 
@@ -15,9 +16,33 @@ const MESSAGES: Record<number, string> = {
   415: 'Send the body as application/fhir+json (or application/json); XML is not supported',
 };
 
+/** MongoDB's MaxTimeMSExpired: the database stopped a query at its `maxTimeMS` (DB_QUERY_TIMEOUT_MS). */
+const MAX_TIME_MS_EXPIRED = 50;
+
+/**
+ * A query stopped at the time limit is the client's request being too costly, not a server
+ * fault: 400 too-costly, as the chain cap answers (search/chain.ts). HL7's issue types put
+ * too-costly under `processing` ("no point resubmitting the same content unchanged"), while
+ * `timeout` and `throttled` sit under `transient`; a 503 would tell clients and load balancers
+ * to retry the same search, which meets the same limit again. (Microsoft's FHIR server answers
+ * its chained-search timeout with 400 too-costly too; HAPI answers its search timeout, HAPI-1163,
+ * with a 500, which reports the client's costly search as a server fault.)
+ */
+function timeLimitReached(request: FastifyRequest): FhirError {
+  // The route template only: URLs, queries and the database's message can carry health data.
+  request.log.warn({ route: request.routeOptions.url }, 'a database query reached its time limit');
+  return new FhirError(400, issue('error', 'too-costly',
+    'A database query of this request ran past the time limit this server allows. Narrow the search: ' +
+    'add selective parameters (an identifier, a patient, a date range), prefer exact or prefix matches ' +
+    'to :contains, ask for a smaller _count, and leave out _total=accurate, _include and _revinclude'));
+}
+
+const isTimeLimit = (error: unknown) => error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED;
+
 /** The one place errors become responses. */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | FhirError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | FhirError, request, reply) => {
+    const error = isTimeLimit(thrown) ? timeLimitReached(request) : thrown;
     if (error instanceof FhirError) {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
       return sendJson(request, reply, error.status, outcome(error.issues));

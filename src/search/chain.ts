@@ -1,10 +1,10 @@
-import type { Db, Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import { FhirError, issue } from '../outcome.js';
 import type { Clause } from './ast.js';
 import { field, splitLocalReference } from './encoding.js';
+import { findDocuments, type SearchEnv } from './env.js';
 import { storedValues, valuesProjection } from './layout.js';
 import { planFilter } from './plan.js';
-import type { AccessFilter } from './types.js';
 
 /**
  * Chains (`subject:Patient.name=x`, any depth) and reverse chains (`_has:...`) become plain
@@ -18,21 +18,21 @@ function tooMany(what: string): FhirError {
     `${what} matches more than ${MAX_CHAIN_MATCHES} resources; narrow it with more parameters`));
 }
 
-async function matchingDocs(db: Db, type: string, clause: Clause, access: AccessFilter, projection: Document): Promise<Document[]> {
-  const inner = await resolveClause(db, type, clause, access);
-  const planned = planFilter(type, [inner], access(type));
-  const found = await db
-    .collection(type)
-    .find(planned.filter, { projection: { ...projection, ...Object.fromEntries(planned.postFields.map((f) => [f, 1])) }, limit: MAX_CHAIN_MATCHES + 1 })
-    .toArray();
+async function matchingDocs(env: SearchEnv, type: string, clause: Clause, projection: Document): Promise<Document[]> {
+  const inner = await resolveClause(env, type, clause);
+  const planned = planFilter(type, [inner], env.access(type));
+  const found = await findDocuments(env, type, planned.filter, {
+    projection: { ...projection, ...Object.fromEntries(planned.postFields.map((f) => [f, 1])) },
+    limit: MAX_CHAIN_MATCHES + 1,
+  });
   return found.filter((doc) => planned.postFilters.every((check) => check(doc)));
 }
 
-export async function resolveClause(db: Db, type: string, clause: Clause, access: AccessFilter): Promise<Clause> {
+export async function resolveClause(env: SearchEnv, type: string, clause: Clause): Promise<Clause> {
   if (clause.kind === 'chain') {
     const keys: string[] = [];
     for (const target of clause.targetTypes) {
-      const docs = await matchingDocs(db, target, clause.inner, access, { _id: 1 });
+      const docs = await matchingDocs(env, target, clause.inner, { _id: 1 });
       keys.push(...docs.map((d) => `${target}/${d._id}`));
     }
     if (keys.length > MAX_CHAIN_MATCHES) throw tooMany(`The chained parameter ${clause.param.code}`);
@@ -40,7 +40,7 @@ export async function resolveClause(db: Db, type: string, clause: Clause, access
   }
   if (clause.kind === 'has') {
     const code = clause.referenceParam.code;
-    const docs = await matchingDocs(db, clause.sourceType, clause.inner, access, valuesProjection(clause.sourceType, code));
+    const docs = await matchingDocs(env, clause.sourceType, clause.inner, valuesProjection(clause.sourceType, code));
     if (docs.length > MAX_CHAIN_MATCHES) throw tooMany(`_has:${clause.sourceType}:${code}`);
     const ids = new Set<string>();
     for (const doc of docs) {

@@ -1,37 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Db, Document, Filter } from 'mongodb';
-import type { IndexDeclaration } from '../db/indexes.js';
+import type { Document, Filter } from 'mongodb';
 import type { Clause, SearchQuery } from './ast.js';
 import { resolveClause } from './chain.js';
+import { countDocuments, findDocuments, type SearchEnv } from './env.js';
 import { chooseIndex, indexOrder } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
 import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
-import type { SearchRegistry } from './registry.js';
-import type { DateSpans } from './date-spans.js';
-import type { AccessFilter } from './types.js';
 import { badRequest } from '../outcome.js';
-
-/** Measures time spent waiting for the database, so the server's own share of a search can be reported. */
-export class DbTimer {
-  ms = 0;
-  async time<T>(work: () => Promise<T>): Promise<T> {
-    const start = performance.now();
-    try {
-      return await work();
-    } finally {
-      this.ms += performance.now() - start;
-    }
-  }
-}
-
-export interface SearchEnv {
-  db: Db;
-  registry: SearchRegistry;
-  declared: IndexDeclaration[];
-  access: AccessFilter;
-  spans: DateSpans;
-  timer: DbTimer;
-}
 
 export interface MatchPage {
   /** Current documents (with `resource`) of this page, in order. */
@@ -105,9 +80,7 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
   let after = filter;
   // Rows the filter cannot judge exactly are checked here; keep reading until the page is full.
   for (let round = 0; round < 20 && rows.length < limit; round++) {
-    const batch = await env.timer.time(() =>
-      env.db.collection(type).find(after, { sort: mongoSort(sort, reverse), limit: limit - rows.length }).toArray(),
-    );
+    const batch = await findDocuments(env, type, after, { sort: mongoSort(sort, reverse), limit: limit - rows.length });
     for (const doc of batch) {
       doc[TYPE_FIELD] = type;
       if (planned.postFilters.every((check) => check(doc))) rows.push(doc);
@@ -120,13 +93,10 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
 }
 
 async function countType(env: SearchEnv, plan: TypePlan, cap: number | undefined): Promise<number> {
-  const collection = env.db.collection(plan.type);
-  if (plan.planned.postFilters.length === 0) {
-    return env.timer.time(() => collection.countDocuments(plan.planned.filter, cap ? { limit: cap } : {}));
-  }
-  const docs = await env.timer.time(() =>
-    collection.find(plan.planned.filter, { projection: Object.fromEntries(plan.planned.postFields.map((f) => [f, 1])), ...(cap ? { limit: cap } : {}) }).toArray(),
-  );
+  // The page query's filter (without the paging position), so the count can walk the same index.
+  if (plan.planned.postFilters.length === 0) return countDocuments(env, plan.type, plan.planned.filter, cap);
+  const projection = Object.fromEntries(plan.planned.postFields.map((f) => [f, 1]));
+  const docs = await findDocuments(env, plan.type, plan.planned.filter, { projection, ...(cap ? { limit: cap } : {}) });
   return docs.filter((doc) => plan.planned.postFilters.every((check) => check(doc))).length;
 }
 
@@ -161,7 +131,7 @@ export async function findMatches(
   const indexes: Record<string, string> = {};
   for (const type of query.types) {
     const clauses: Clause[] = [];
-    for (const clause of query.clauses) clauses.push(await env.timer.time(() => resolveClause(env.db, type, clause, env.access)));
+    for (const clause of query.clauses) clauses.push(await resolveClause(env, type, clause));
     const extra = options.extraFilter?.(type);
     const access = env.access(type);
     const spans = clauses.some((c) => c.kind === 'date') ? await env.timer.time(() => env.spans.longest(type)) : undefined;

@@ -1,7 +1,7 @@
 import type { Document } from 'mongodb';
 import type { IncludeSpec } from './ast.js';
 import { field, splitLocalReference } from './encoding.js';
-import type { SearchEnv } from './execute.js';
+import { findDocuments, type SearchEnv } from './env.js';
 import { routeFilter, storedValues } from './layout.js';
 import { allOf, anyOf, planFilter } from './plan.js';
 
@@ -24,7 +24,7 @@ function referenceCodes(env: SearchEnv, type: string, spec: IncludeSpec): string
 async function readByIds(env: SearchEnv, type: string, ids: string[]): Promise<Document[]> {
   if (ids.length === 0 || !env.registry.params(type).length) return [];
   const planned = planFilter(type, [{ kind: 'id', ids, not: false }], env.access(type));
-  const docs = await env.timer.time(() => env.db.collection(type).find(planned.filter).toArray());
+  const docs = await findDocuments(env, type, planned.filter);
   for (const doc of docs) doc.__type = type;
   return docs;
 }
@@ -59,7 +59,7 @@ async function reverse(env: SearchEnv, targets: Document[], specs: IncludeSpec[]
       const clauses = codes.map((code) => ({ [field.values(code)]: anyOf(keys) }));
       const planned = planFilter(type, [], env.access(type));
       const filter = allOf([planned.filter, routeFilter(type, clauses.length === 1 ? clauses[0] : { $or: clauses })]);
-      const docs = await env.timer.time(() => env.db.collection(type).find(filter, { limit: MAX_REVINCLUDES }).toArray());
+      const docs = await findDocuments(env, type, filter, { limit: MAX_REVINCLUDES });
       for (const doc of docs) doc.__type = type;
       results.push(...docs);
     }

@@ -19,6 +19,7 @@ export async function reindex(deps: SearchDeps, types: string[]): Promise<Record
       await collection.bulkWrite(batch.map((b) => ({ updateOne: b })), { ordered: false });
       batch = [];
     };
+    // No maxTimeMS: a cursor's limit covers all its batches, and this one walks the whole collection.
     const cursor = collection.find({ deleted: false }, { projection: { _id: 1, versionId: 1, resource: 1 } });
     for await (const doc of cursor) {
       const fields = searchFields(deps.registry, deps.config.baseUrl, type, doc.resource as Resource);

@@ -84,6 +84,7 @@ export async function search(
     access: (type) => ctx.accessFilter?.(type),
     spans: deps.spans,
     timer,
+    maxTimeMS: deps.config.dbQueryTimeoutMs,
   };
   const summary = query.summary;
   parseSummary(summary);

@@ -68,14 +68,14 @@ function beyond(position: HistoryPosition, older: boolean): Filter<HistoryDocume
 }
 
 /** One page of history, by keyset (lastUpdated, _id): no skip, stable while writes arrive. */
-export async function readHistoryPage(db: Db, query: HistoryQuery): Promise<HistoryPage> {
+export async function readHistoryPage(db: Db, query: HistoryQuery, maxTimeMS: number): Promise<HistoryPage> {
   const history = db.collection<HistoryDocument>(HISTORY_COLLECTION);
   const base = baseFilter(query);
   const goingNewer = query.position?.direction === 'previous';
   const filter = query.position ? { $and: [base, beyond(query.position, !goingNewer)] } : base;
   const order = goingNewer ? 1 : -1;
   const found = await history
-    .find(filter, { sort: { lastUpdated: order, _id: order }, limit: query.count + 1 })
+    .find(filter, { sort: { lastUpdated: order, _id: order }, limit: query.count + 1, maxTimeMS })
     .toArray();
   const more = found.length > query.count;
   const entries = found.slice(0, query.count);
@@ -87,6 +87,6 @@ export async function readHistoryPage(db: Db, query: HistoryQuery): Promise<Hist
   };
 }
 
-export async function countHistory(db: Db, query: HistoryQuery): Promise<number> {
-  return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query));
+export async function countHistory(db: Db, query: HistoryQuery, maxTimeMS: number): Promise<number> {
+  return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query), { maxTimeMS });
 }

@@ -17,15 +17,19 @@ export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtrac
 export type { HistoryPage, HistoryQuery, HistoryPosition } from './history.js';
 export type { PlannedWrite, Precondition, WriteOutcome } from './write.js';
 
-/** The resource repository: current versions, history, and the one write path. */
+/**
+ * The resource repository: current versions, history, and the one write path. Every read it
+ * makes for a request is bounded by `maxTimeMS` (DB_QUERY_TIMEOUT_MS).
+ */
 export class ResourceStore {
   private readonly writer: Writer;
 
   constructor(
     readonly db: Db,
     extract: IndexFieldsExtractor,
+    private readonly maxTimeMS: number,
   ) {
-    this.writer = new Writer(db, extract);
+    this.writer = new Writer(db, extract, maxTimeMS);
   }
 
   static readonly indexes: readonly IndexDeclaration[] = HISTORY_INDEXES;
@@ -34,13 +38,15 @@ export class ResourceStore {
   async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
     const doc = await this.db
       .collection<CurrentDocument>(type)
-      .findOne({ _id: id }, { projection: { _id: 1, versionId: 1, lastUpdated: 1, deleted: 1, resource: 1 } });
+      .findOne({ _id: id }, { projection: { _id: 1, versionId: 1, lastUpdated: 1, deleted: 1, resource: 1 }, maxTimeMS: this.maxTimeMS });
     if (!doc) return undefined;
     return { type, id, versionId: doc.versionId, lastUpdated: doc.lastUpdated, deleted: doc.deleted, resource: doc.resource };
   }
 
   async readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-    const doc = await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).findOne({ _id: historyKey(type, id, versionId) });
+    const doc = await this.db
+      .collection<HistoryDocument>(HISTORY_COLLECTION)
+      .findOne({ _id: historyKey(type, id, versionId) }, { maxTimeMS: this.maxTimeMS });
     return doc ? storedVersionFrom(doc) : undefined;
   }
 
@@ -49,10 +55,14 @@ export class ResourceStore {
   }
 
   async history(query: HistoryQuery): Promise<HistoryPage & { total: number }> {
-    const [page, total] = await Promise.all([readHistoryPage(this.db, query), countHistory(this.db, query)]);
+    const [page, total] = await Promise.all([
+      readHistoryPage(this.db, query, this.maxTimeMS),
+      countHistory(this.db, query, this.maxTimeMS),
+    ]);
     return { ...page, total };
   }
 
+  /** Start-up work, not a request's: its scan of recent history has no time limit. */
   recover(): Promise<number> {
     return recoverRecentWrites(this.db, this.writer);
   }

@@ -51,9 +51,14 @@ const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && 
  * so a crashed or slow writer never blocks the others (and start-up recovery does the same).
  */
 export class Writer {
+  /**
+   * `maxTimeMS` bounds the reads of a write. Its insert and replace have no limit: stopping a
+   * write between its two steps would only leave the roll-forward to the next writer.
+   */
   constructor(
     private readonly db: Db,
     private readonly extract: IndexFieldsExtractor,
+    private readonly maxTimeMS: number,
   ) {}
 
   async applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
@@ -65,7 +70,7 @@ export class Writer {
   private async applyWrite(write: PlannedWrite): Promise<WriteOutcome> {
     const current = this.db.collection<CurrentDocument>(write.type);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const existing = await current.findOne({ _id: write.id });
+      const existing = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
       checkPrecondition(write, existing);
       if (write.method === 'DELETE' && (!existing || existing.deleted)) {
         return { version: versionOf(write, existing), created: false, changed: false };
@@ -119,7 +124,7 @@ export class Writer {
    */
   async rollForward(type: string, id: string, versionId: number): Promise<void> {
     const history = this.db.collection<HistoryDocument>(HISTORY_COLLECTION);
-    const version = await history.findOne({ _id: historyKey(type, id, versionId) });
+    const version = await history.findOne({ _id: historyKey(type, id, versionId) }, { maxTimeMS: this.maxTimeMS });
     if (!version) return;
     await this.moveCurrent(version, versionId > 1 ? versionId - 1 : undefined);
   }

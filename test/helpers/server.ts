@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -35,13 +35,14 @@ export function uniqueDbName(): string {
 /**
  * Builds the server on a fresh database of its own (dropped at teardown), or on `dbName` to
  * share data between instances. Requests go through fastify.inject (the full HTTP pipeline).
+ * `client` adds driver options (e.g. `monitorCommands` to see the commands sent).
  */
 export async function startTestServer(
   t: TestLike,
-  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions> } = {},
+  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions>; client?: MongoClientOptions } = {},
 ): Promise<TestServer> {
   const uri = await databaseUri();
-  const client = new MongoClient(uri, { ignoreUndefined: true });
+  const client = new MongoClient(uri, { ignoreUndefined: true, ...options.client });
   await client.connect();
   const dbName = options.dbName ?? uniqueDbName();
   const db = client.db(dbName);

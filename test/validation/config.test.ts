@@ -20,3 +20,11 @@ t.test('malformed validation settings stop start-up with a clear message', async
   t.throws(() => loadConfig({ REQUIRED_PROFILES: 'us-core-patient' }), /REQUIRED_PROFILES entries must look like Patient=/);
   t.throws(() => loadConfig({ REQUIRE_KNOWN_PROFILES: 'yes' }), /REQUIRE_KNOWN_PROFILES must be true or false/);
 });
+
+t.test('DB_QUERY_TIMEOUT_MS sets the time limit of each database query, 10 s by default', async (t) => {
+  t.equal(loadConfig({}).dbQueryTimeoutMs, 10_000);
+  t.equal(loadConfig({ DB_QUERY_TIMEOUT_MS: '2500' }).dbQueryTimeoutMs, 2500);
+  for (const bad of ['0', '-5', '1.5', '10s']) {
+    t.throws(() => loadConfig({ DB_QUERY_TIMEOUT_MS: bad }), /DB_QUERY_TIMEOUT_MS must be a whole number of at least 1/, bad);
+  }
+});
