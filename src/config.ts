@@ -17,6 +17,8 @@ export interface Config {
   /** Default and largest page size of history and search bundles. */
   defaultPageSize: number;
   maxPageSize: number;
+  /** The most matches a chain's or `_has`'s inner search, or the rest of its search, may have to drive it. */
+  maxChainMatches: number;
   validation: ValidationConfig;
 }
 
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: intFrom(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024),
     defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
     maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
+    maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
   };
   if (config.defaultPageSize > config.maxPageSize) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Db, Document, Filter } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
-import type { Clause, SearchQuery } from './ast.js';
-import { resolveClause } from './chain.js';
+import type { SearchQuery } from './ast.js';
+import { resolveChains } from './chain.js';
 import { chooseIndex } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
 import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
@@ -29,6 +29,8 @@ export interface SearchEnv {
   declared: IndexDeclaration[];
   access: AccessFilter;
   timer: DbTimer;
+  /** The most matches a side of a chain or `_has` may have to drive it (see chain.ts). */
+  maxChainMatches: number;
 }
 
 export interface MatchPage {
@@ -158,11 +160,11 @@ export async function findMatches(
   const plans: TypePlan[] = [];
   const indexes: Record<string, string> = {};
   for (const type of query.types) {
-    const clauses: Clause[] = [];
-    for (const clause of query.clauses) clauses.push(await env.timer.time(() => resolveClause(env.db, type, clause, env.access)));
     const extra = options.extraFilter?.(type);
     const access = env.access(type);
-    const planned = planFilter(clauses, extra && access ? allOf([extra, access]) : (extra ?? access));
+    const restriction = extra && access ? allOf([extra, access]) : (extra ?? access);
+    const clauses = await resolveChains(env, type, query.clauses, restriction);
+    const planned = planFilter(clauses, restriction);
     const sort = planSort(env.registry, type, query.sort);
     indexes[type] = chooseIndex(env.declared, type, clauses, sort)?.options?.name ?? '_id_';
     plans.push({ type, planned, sort });

@@ -81,6 +81,7 @@ export async function search(
     declared: deps.declared,
     access: (type) => ctx.accessFilter?.(type),
     timer,
+    maxChainMatches: deps.config.maxChainMatches,
   };
   const summary = query.summary;
   parseSummary(summary);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -38,10 +38,10 @@ export function uniqueDbName(): string {
  */
 export async function startTestServer(
   t: TestLike,
-  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions> } = {},
+  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions>; client?: MongoClientOptions } = {},
 ): Promise<TestServer> {
   const uri = await databaseUri();
-  const client = new MongoClient(uri, { ignoreUndefined: true });
+  const client = new MongoClient(uri, { ignoreUndefined: true, ...options.client });
   await client.connect();
   const dbName = options.dbName ?? uniqueDbName();
   const db = client.db(dbName);
