@@ -19,6 +19,8 @@ export interface Config {
   maxPageSize: number;
   /** Time limit (ms) the database gets for each query a request makes (`maxTimeMS`). */
   dbQueryTimeoutMs: number;
+  /** The most matches a chain's or `_has`'s inner search, or the rest of its search, may have to drive it. */
+  maxChainMatches: number;
   validation: ValidationConfig;
 }
 
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
     maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
     dbQueryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', 10_000),
+    maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
   };
   if (config.defaultPageSize > config.maxPageSize) {

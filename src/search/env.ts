@@ -26,19 +26,24 @@ export interface SearchEnv {
   /** The longest stored span of each date parameter (bounds both ends of date ranges). */
   spans: DateSpans;
   timer: DbTimer;
+  /** The most matches a chain or `_has` side may have before it is too costly (MAX_CHAIN_MATCHES). */
+  maxChainMatches: number;
   /** The database's time limit for each query (DB_QUERY_TIMEOUT_MS). */
   maxTimeMS: number;
 }
+
+/** What a bounded, timed read needs. */
+export type QueryEnv = Pick<SearchEnv, 'db' | 'timer' | 'maxTimeMS'>;
 
 /**
  * Every read a search makes (matches, counts, chains, `_has`, includes) goes through these two,
  * so each is timed and bounded by `maxTimeMS`: a query the database stops at the limit fails
  * with MaxTimeMSExpired, which the error handler answers as too-costly.
  */
-export function findDocuments(env: SearchEnv, type: string, filter: Filter<Document>, options: FindOptions = {}): Promise<Document[]> {
+export function findDocuments(env: QueryEnv, type: string, filter: Filter<Document>, options: FindOptions = {}): Promise<Document[]> {
   return env.timer.time(() => env.db.collection(type).find(filter, { ...options, maxTimeMS: env.maxTimeMS }).toArray());
 }
 
-export function countDocuments(env: SearchEnv, type: string, filter: Filter<Document>, limit?: number): Promise<number> {
+export function countDocuments(env: QueryEnv, type: string, filter: Filter<Document>, limit?: number): Promise<number> {
   return env.timer.time(() => env.db.collection(type).countDocuments(filter, { maxTimeMS: env.maxTimeMS, ...(limit ? { limit } : {}) }));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Document, Filter } from 'mongodb';
-import type { Clause, SearchQuery } from './ast.js';
-import { resolveClause } from './chain.js';
+import type { SearchQuery } from './ast.js';
+import { resolveChains } from './chain.js';
 import { countDocuments, findDocuments, type SearchEnv } from './env.js';
 import { chooseIndex, indexOrder } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
@@ -130,12 +130,12 @@ export async function findMatches(
   const plans: TypePlan[] = [];
   const indexes: Record<string, string> = {};
   for (const type of query.types) {
-    const clauses: Clause[] = [];
-    for (const clause of query.clauses) clauses.push(await resolveClause(env, type, clause));
     const extra = options.extraFilter?.(type);
     const access = env.access(type);
+    const restriction = extra && access ? allOf([extra, access]) : (extra ?? access);
+    const clauses = await resolveChains(env, type, query.clauses, restriction);
     const spans = clauses.some((c) => c.kind === 'date') ? await env.timer.time(() => env.spans.longest(type)) : undefined;
-    const planned = planFilter(type, clauses, extra && access ? allOf([extra, access]) : (extra ?? access), spans);
+    const planned = planFilter(type, clauses, restriction, spans);
     const requested = planSort(env.registry, type, query.sort);
     const index = chooseIndex(env.declared, type, clauses, requested);
     // FHIR fixes no order without _sort: then the order is the walked index's, so a page costs a page.

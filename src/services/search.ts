@@ -85,6 +85,7 @@ export async function search(
     spans: deps.spans,
     timer,
     maxTimeMS: deps.config.dbQueryTimeoutMs,
+    maxChainMatches: deps.config.maxChainMatches,
   };
   const summary = query.summary;
   parseSummary(summary);
