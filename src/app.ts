@@ -14,7 +14,7 @@ import { typeRoutes } from './rest/type-routes.js';
 import type { RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
-import { DateSpans, SearchRegistry, searchFields, searchIndexes } from './search/index.js';
+import { DateSpans, SearchRegistry, isSearchIndexName, searchFields, searchIndexes } from './search/index.js';
 import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
@@ -62,7 +62,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     config.dbQueryTimeoutMs,
   );
   const declared = searchIndexes(registry, storedTypes);
-  await ensureIndexes(db, [...ResourceStore.indexes, ...declared]);
+  await ensureIndexes(db, [...ResourceStore.indexes, ...declared], isSearchIndexName);
   await registry.refresh(true);
   await spans.complete(storedTypes);
   const repaired = await store.recover();

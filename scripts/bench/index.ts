@@ -1,8 +1,7 @@
 /**
  * The benchmark (`npm run bench [suite ...]`): starts a throwaway embedded database unless
  * MONGODB_URI is set, runs the server as its own process (so the load generator does not share
- * its event loop), runs the suites and prints one table. Figures are for this machine and, on
- * FerretDB, for a database that scans: see the README.
+ * its event loop), runs the suites and prints one table. Figures are for this machine: see the README.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { crudSuite } from './crud.js';
+import { indexesSuite } from './indexes.js';
 import { printTable, type BenchRow, type BenchSuite } from './harness.js';
 import { searchSuite } from './search.js';
 import { validationSuite } from './validation.js';
 
-const SUITES: BenchSuite[] = [crudSuite, validationSuite, searchSuite];
+const SUITES: BenchSuite[] = [crudSuite, indexesSuite, validationSuite, searchSuite];
 
 
 async function main(): Promise<void> {

@@ -12,10 +12,24 @@ export interface IndexDeclaration {
   servesQuery: string;
 }
 
-export async function ensureIndexes(db: Db, declarations: readonly IndexDeclaration[]): Promise<void> {
-  // One createIndex per index: FerretDB v1 drops the connection when a single createIndexes
-  // command names several indexes that already exist. MongoDB is indifferent to either form.
-  for (const declaration of declarations) {
-    await db.collection(declaration.collection).createIndex(declaration.key, declaration.options ?? {});
+const sameKey = (a: Record<string, unknown>, b: Record<string, unknown>) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Creates the declared indexes, one command each. Indexes this code owns (`owned` by name) that
+ * are no longer declared, or are declared with another key, are dropped first: an upgraded
+ * database keeps neither the cost of an index nobody queries nor a name clash.
+ */
+export async function ensureIndexes(db: Db, declarations: readonly IndexDeclaration[], owned: (name: string) => boolean = () => false): Promise<void> {
+  const byCollection = new Map<string, IndexDeclaration[]>();
+  for (const d of declarations) byCollection.set(d.collection, [...(byCollection.get(d.collection) ?? []), d]);
+  for (const [name, declared] of byCollection) {
+    const collection = db.collection(name);
+    const existing = await collection.indexes().catch(() => []);
+    for (const index of existing) {
+      if (!index.name || !owned(index.name)) continue;
+      const wanted = declared.find((d) => d.options?.name === index.name);
+      if (!wanted || !sameKey(wanted.key, index.key)) await collection.dropIndex(index.name);
+    }
+    for (const declaration of declared) await collection.createIndex(declaration.key, declaration.options ?? {});
   }
 }

@@ -18,7 +18,6 @@ export const field = {
   values: (code: string) => `sp.${code}`,
   sort: (code: string) => `sp.${code}__sort`,
   exact: (code: string) => `sp.${code}__exact`,
-  text: (code: string) => `sp.${code}__text`,
   identifier: (code: string) => `sp.${code}__id`,
   dateLow: (code: string) => `sp.${code}.lo`,
   dateHigh: (code: string) => `sp.${code}.hi`,

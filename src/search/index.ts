@@ -5,7 +5,7 @@ export { parseSearch, type QueryEntries } from './parse.js';
 export { findMatches, queryFingerprint, type MatchPage } from './execute.js';
 export { DbTimer, type SearchEnv } from './env.js';
 export { findIncludes } from './include.js';
-export { searchIndexes, chooseIndex } from './indexes.js';
+export { searchIndexes, chooseIndex, isSearchIndexName } from './indexes.js';
 export { MAX_INDEXES_PER_COLLECTION, DEDICATED_PARAMS } from './layout.js';
 export { compartmentFilter, patientCompartmentParams } from './compartment.js';
 export { encodePosition } from './paging.js';

@@ -1,7 +1,7 @@
 import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause } from './ast.js';
 import { field } from './encoding.js';
-import { SHARED_FIELD, indexPaths, isDedicated } from './layout.js';
+import { SHARED_DATES, SHARED_NUMBERS, SHARED_STRINGS, indexPaths, isDedicated } from './layout.js';
 import { equalityField, leadField, type SortSpec } from './plan.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
@@ -41,18 +41,14 @@ export const COMPOUND_INDEXES: IndexDeclaration[] = [
   },
 ];
 
-/** The shared entries `{c, v}` / `{c, lo, hi}` of every parameter without a field of its own. */
+/** The shared arrays of every value without a field of its own (layout.ts). */
 function sharedIndexes(type: string): IndexDeclaration[] {
-  const entry = (member: string, direction: 1 | -1, name: string, query: string): IndexDeclaration => ({
-    collection: type,
-    key: { [`${SHARED_FIELD}.c`]: 1, [`${SHARED_FIELD}.${member}`]: direction, _id: direction },
-    options: { name },
-    servesQuery: `${type}?<any other parameter>${query}`,
-  });
+  const query = (what: string) => `${type}?<any other parameter>${what}`;
   return [
-    entry('v', 1, 'spx_value', '=... (and :exact, :text, :identifier, :missing)'),
-    entry('lo', 1, 'spx_date_lo', '=lt|le|eq... (dates)'),
-    entry('hi', -1, 'spx_date_hi', '=gt|ge... (dates)'),
+    { collection: type, key: { [SHARED_STRINGS]: 1, _id: 1 }, options: { name: 'spx_value' }, servesQuery: query('=... (strings, tokens, references, uris; :exact, :text, :identifier, :missing)') },
+    { collection: type, key: { [`${SHARED_NUMBERS}.c`]: 1, [`${SHARED_NUMBERS}.v`]: 1 }, options: { name: 'spn_value' }, servesQuery: query('=... (numbers, quantities)') },
+    { collection: type, key: { [`${SHARED_DATES}.c`]: 1, [`${SHARED_DATES}.lo`]: 1, _id: 1 }, options: { name: 'spd_lo' }, servesQuery: query('=lt|le|eq... (dates)') },
+    { collection: type, key: { [`${SHARED_DATES}.c`]: 1, [`${SHARED_DATES}.hi`]: -1, _id: -1 }, options: { name: 'spd_hi' }, servesQuery: query('=gt|ge... (dates)') },
   ];
 }
 
@@ -101,3 +97,6 @@ export function indexOrder(index: IndexDeclaration, clauses: Clause[]): SortSpec
   if (rest.length === 0 || !rest.every(([path]) => isScalarPath(path)) || rest[rest.length - 1][0] !== '_id') return undefined;
   return { fields: rest.map(([path, direction]) => ({ path, descending: direction === -1 })) };
 }
+
+/** The names search indexes are given here (dropped at start-up when no longer declared). */
+export const isSearchIndexName = (name: string) => /^(sp|spx|spn|spd)_/.test(name);

@@ -24,8 +24,9 @@ export async function reindex(deps: SearchDeps, types: string[]): Promise<Record
     for await (const doc of cursor) {
       const fields = searchFields(deps.registry, deps.config.baseUrl, type, doc.resource as Resource);
       await deps.spans.record(type, fields.sp);
-      // A document that no longer has shared entries loses the old ones.
-      const update = 'spx' in fields ? { $set: fields } : { $set: fields, $unset: { spx: '' } };
+      // Shared arrays a document no longer has values for go.
+      const absent = ['spx', 'spn', 'spd'].filter((name) => !(name in fields));
+      const update = absent.length > 0 ? { $set: fields, $unset: Object.fromEntries(absent.map((name) => [name, ''])) } : { $set: fields };
       batch.push({ filter: { _id: doc._id, versionId: doc.versionId }, update });
       done++;
       if (batch.length >= 500) await flush();

@@ -59,3 +59,21 @@ t.test('a parameter without an index of its own is served by the shared index', 
   t.match(JSON.stringify(explain.queryPlanner.winningPlan), /"indexName":"spx_value"/, 'the shared index is walked');
   t.ok(explain.executionStats.totalKeysExamined <= 4, `keys examined: ${explain.executionStats.totalKeysExamined}`);
 });
+
+t.test('start-up drops search indexes no longer declared, and rebuilds one whose key changed', async (t) => {
+  const first = await startTestServer(t, { keepDb: true });
+  const patients = first.db.collection('Patient');
+  await patients.createIndex({ 'sp.deceased': 1, _id: 1 }, { name: 'sp_deceased' });
+  await patients.dropIndex('spx_value');
+  await patients.createIndex({ 'spx.c': 1, 'spx.v': 1, _id: 1 }, { name: 'spx_value' });
+  await patients.createIndex({ 'resource.active': 1 }, { name: 'operators_own' });
+  await first.app.close();
+
+  const second = await startTestServer(t, { dbName: first.db.databaseName });
+  t.teardown(() => second.db.dropDatabase());
+  const indexes = await second.db.collection('Patient').indexes();
+  const names = indexes.map((i) => i.name);
+  t.notOk(names.includes('sp_deceased'), 'an undeclared search index is dropped');
+  t.same(indexes.find((i) => i.name === 'spx_value')?.key, { spx: 1, _id: 1 }, 'a changed key is rebuilt');
+  t.ok(names.includes('operators_own'), 'indexes the server does not own are left alone');
+});
