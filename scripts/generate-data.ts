@@ -8,7 +8,7 @@
  */
 import type { DocumentReference, Patient, Resource } from 'fhir/r4';
 import { MongoClient, type Db } from 'mongodb';
-import { DateSpans, SearchRegistry, searchFields } from '../src/search/index.js';
+import { KeyStats, SearchRegistry, searchFields } from '../src/search/index.js';
 import { HISTORY_COLLECTION, historyKey } from '../src/store/documents.js';
 
 export interface DataSize {
@@ -39,7 +39,8 @@ const GIVEN = ['Anna', 'José', 'Li', 'Mohammed', 'Olivia', 'Noah', 'Émile', 'S
 const CITIES = ['Springfield', 'Köln', 'Lyon', 'Osaka', 'Lagos', 'Porto', 'Aarhus', 'Denver'];
 export const DOC_TYPES = ['11506-3', '18842-5', '34117-2', '11488-4', '28570-0'];
 
-export const patientId = (i: number) => `pat-${i}`;
+// Zero-padded, so ids spread evenly in their sort order as server-assigned UUIDs do.
+export const patientId = (i: number) => `pat-${String(i).padStart(7, '0')}`;
 export const mrn = (i: number) => `MRN${String(i).padStart(7, '0')}`;
 
 export function makePatient(i: number, rnd: () => number): Patient {
@@ -62,7 +63,7 @@ export function makeDocument(j: number, patient: number, rnd: () => number): Doc
   const day = new Date(Date.UTC(2015, 0, 1) + Math.floor(rnd() * 3650) * 86_400_000 + Math.floor(rnd() * 86_400_000));
   return {
     resourceType: 'DocumentReference',
-    id: `doc-${j}`,
+    id: `doc-${String(j).padStart(7, '0')}`,
     status: rnd() < 0.9 ? 'current' : 'superseded',
     type: { coding: [{ system: 'http://loinc.org', code: DOC_TYPES[Math.floor(rnd() * DOC_TYPES.length)] }] },
     subject: { reference: `Patient/${patientId(patient)}` },
@@ -84,13 +85,13 @@ function stored(registry: SearchRegistry, baseUrl: string, resource: Resource, a
 /** Writes the data set into an empty database. */
 export async function generateData(db: Db, size: DataSize, baseUrl: string, log = (m: string) => console.log(m)): Promise<void> {
   const registry = new SearchRegistry(db);
-  const spans = new DateSpans(db);
+  const keyStats = new KeyStats(db);
   const rnd = random(20240501);
   const at = new Date(Date.UTC(2025, 0, 1));
   const write = async (type: string, resources: Resource[]) => {
     const docs = resources.map((r) => stored(registry, baseUrl, r, at));
-    // As the write path does: the longest date spans are recorded before the documents exist.
-    for (const doc of docs) await spans.record(type, doc.current.sp);
+    // As the write path does: key stats (date spans, id bounds) are recorded before the documents exist.
+    for (const doc of docs) await keyStats.record(type, doc.current._id, doc.current.sp);
     // Plain bulk inserts: the data set goes into an empty database (upserts are far slower).
     await db.collection(type).insertMany(docs.map((d) => d.current) as never[], { ordered: false });
     await db.collection(HISTORY_COLLECTION).insertMany(docs.map((d) => d.history) as never[], { ordered: false });
@@ -113,7 +114,7 @@ export async function generateData(db: Db, size: DataSize, baseUrl: string, log 
     await write('DocumentReference', list);
   }
   log(`${size.documents} documents written`);
-  await spans.complete(SearchRegistry.storedTypes());
+  await keyStats.complete(SearchRegistry.storedTypes());
 }
 
 if (process.argv[1]?.endsWith('generate-data.ts')) {

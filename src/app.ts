@@ -14,7 +14,7 @@ import { typeRoutes } from './rest/type-routes.js';
 import type { RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
-import { DateSpans, SearchRegistry, isSearchIndexName, searchFields, searchIndexes } from './search/index.js';
+import { KeyStats, SearchRegistry, isSearchIndexName, searchFields, searchIndexes } from './search/index.js';
 import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
@@ -51,12 +51,12 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
 
   const registry = new SearchRegistry(db, searchParamRefreshMs);
   const storedTypes = SearchRegistry.storedTypes();
-  const spans = new DateSpans(db);
+  const keyStats = new KeyStats(db, config.dbQueryTimeoutMs);
   const store = new ResourceStore(
     db,
     async (type, resource) => {
       const fields = searchFields(registry, config.baseUrl, type, resource);
-      await spans.record(type, fields.sp);
+      await keyStats.record(type, resource.id!, fields.sp);
       return fields;
     },
     config.dbQueryTimeoutMs,
@@ -64,7 +64,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...declared], isSearchIndexName);
   await registry.refresh(true);
-  await spans.complete(storedTypes);
+  await keyStats.complete(storedTypes);
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
   const deps: ServiceDeps = {
@@ -73,7 +73,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     validator: createValidator({ db, ...config.validation }),
     searchParams: capabilitySearchParams(registry),
   };
-  const searchDeps = { config, db, registry, declared, storedTypes, spans };
+  const searchDeps = { config, db, registry, declared, storedTypes, keyStats };
 
   registerJsonBodies(app);
   registerErrorHandling(app);

@@ -19,6 +19,8 @@ export interface Config {
   maxPageSize: number;
   /** Time limit (ms) the database gets for each query a request makes (`maxTimeMS`). */
   dbQueryTimeoutMs: number;
+  /** How long the plain query of a page in `_id` order may run before the page is read in id windows (0: windows at once). */
+  idWindowProbeMs: number;
   /** The most matches a chain's or `_has`'s inner search, or the rest of its search, may have to drive it. */
   maxChainMatches: number;
   validation: ValidationConfig;
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
     maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
     dbQueryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', 10_000),
+    idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 2, 0),
     maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
   };

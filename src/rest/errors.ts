@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { MongoServerError } from 'mongodb';
+import { isTimeLimitReached } from '../search/index.js';
 import { FhirError, issue, outcome, type IssueCode } from '../outcome.js';
 import { sendJson } from './reply.js';
 
@@ -15,9 +15,6 @@ const MESSAGES: Record<number, string> = {
   413: 'The request body is larger than this server accepts',
   415: 'Send the body as application/fhir+json (or application/json); XML is not supported',
 };
-
-/** MongoDB's MaxTimeMSExpired: the database stopped a query at its `maxTimeMS` (DB_QUERY_TIMEOUT_MS). */
-const MAX_TIME_MS_EXPIRED = 50;
 
 /**
  * A query stopped at the time limit is the client's request being too costly, not a server
@@ -37,12 +34,10 @@ function timeLimitReached(request: FastifyRequest): FhirError {
     'to :contains, ask for a smaller _count, and leave out _total=accurate, _include and _revinclude'));
 }
 
-const isTimeLimit = (error: unknown) => error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED;
-
 /** The one place errors become responses. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((thrown: FastifyError | FhirError, request, reply) => {
-    const error = isTimeLimit(thrown) ? timeLimitReached(request) : thrown;
+    const error = isTimeLimitReached(thrown) ? timeLimitReached(request) : thrown;
     if (error instanceof FhirError) {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
       return sendJson(request, reply, error.status, outcome(error.issues));

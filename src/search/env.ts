@@ -1,6 +1,6 @@
-import type { Db, Document, Filter, FindOptions } from 'mongodb';
+import { MongoServerError, type Db, type Document, type Filter, type FindOptions } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
-import type { DateSpans } from './date-spans.js';
+import type { KeyStats } from './key-stats.js';
 import type { SearchRegistry } from './registry.js';
 import type { AccessFilter } from './types.js';
 
@@ -23,14 +23,21 @@ export interface SearchEnv {
   registry: SearchRegistry;
   declared: IndexDeclaration[];
   access: AccessFilter;
-  /** The longest stored span of each date parameter (bounds both ends of date ranges). */
-  spans: DateSpans;
+  /** Date spans and id bounds of the stored keys (key-stats.ts). */
+  keyStats: KeyStats;
   timer: DbTimer;
   /** The most matches a chain or `_has` side may have before it is too costly (MAX_CHAIN_MATCHES). */
   maxChainMatches: number;
+  /** How long a page's plain query in `_id` order may run before id windows take over (0: at once). */
+  idWindowProbeMs: number;
   /** The database's time limit for each query (DB_QUERY_TIMEOUT_MS). */
   maxTimeMS: number;
 }
+
+/** MongoDB's MaxTimeMSExpired: the database stopped a query at its `maxTimeMS`. */
+const MAX_TIME_MS_EXPIRED = 50;
+
+export const isTimeLimitReached = (error: unknown) => error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED;
 
 /** What a bounded, timed read needs. */
 export type QueryEnv = Pick<SearchEnv, 'db' | 'timer' | 'maxTimeMS'>;
@@ -41,7 +48,7 @@ export type QueryEnv = Pick<SearchEnv, 'db' | 'timer' | 'maxTimeMS'>;
  * with MaxTimeMSExpired, which the error handler answers as too-costly.
  */
 export function findDocuments(env: QueryEnv, type: string, filter: Filter<Document>, options: FindOptions = {}): Promise<Document[]> {
-  return env.timer.time(() => env.db.collection(type).find(filter, { ...options, maxTimeMS: env.maxTimeMS }).toArray());
+  return env.timer.time(() => env.db.collection(type).find(filter, { maxTimeMS: env.maxTimeMS, ...options }).toArray());
 }
 
 export function countDocuments(env: QueryEnv, type: string, filter: Filter<Document>, limit?: number): Promise<number> {

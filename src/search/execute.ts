@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Document, Filter } from 'mongodb';
 import type { SearchQuery } from './ast.js';
 import { resolveChains } from './chain.js';
-import { countDocuments, findDocuments, type SearchEnv } from './env.js';
+import { countDocuments, findDocuments, isTimeLimitReached, type SearchEnv } from './env.js';
+import { walkIdWindows } from './id-windows.js';
 import { chooseIndex, indexOrder } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
 import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
@@ -25,7 +26,12 @@ interface TypePlan {
   type: string;
   planned: PlannedFilter;
   sort: SortSpec;
+  /** Set when the page is read in `_id` windows (id-windows.ts). */
+  windows?: { minId: string; maxId: string; size: number };
 }
+
+/** Below this many documents a plain query costs little on any engine: no windows. */
+const WINDOWS_FROM_SIZE = 2_000;
 
 /** A fingerprint of the query a paging token belongs to (the parameters, without _cursor). */
 export function queryFingerprint(query: SearchQuery, extra: string): string {
@@ -75,12 +81,31 @@ function afterForType(sort: SortSpec, position: PagePosition, type: string, reve
 
 async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition | undefined, reverse: boolean, limit: number): Promise<Document[]> {
   const { planned, sort, type } = plan;
+  if (plan.windows) {
+    // A selective query answers within the probe's time; one that reads many entries for its page
+    // is stopped there and read in windows instead (id-windows.ts).
+    try {
+      if (env.idWindowProbeMs > 0) return await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+    } catch (error) {
+      if (!isTimeLimitReached(error)) throw error;
+    }
+    const ascending = sort.fields[0].descending === reverse;
+    const after = position ? String(position.values[0]) : undefined;
+    const rows = await walkIdWindows(env, type, { filter: planned.filter, sort: mongoSort(sort, reverse), ascending, after, limit, ...plan.windows });
+    for (const doc of rows) doc[TYPE_FIELD] = type;
+    return rows;
+  }
+  return readPage(env, plan, position, reverse, limit);
+}
+
+async function readPage(env: SearchEnv, plan: TypePlan, position: PagePosition | undefined, reverse: boolean, limit: number, maxTimeMS?: number): Promise<Document[]> {
+  const { planned, sort, type } = plan;
   const filter = position ? allOf([planned.filter, afterForType(sort, position, type, reverse)]) : planned.filter;
   const rows: Document[] = [];
   let after = filter;
   // Rows the filter cannot judge exactly are checked here; keep reading until the page is full.
   for (let round = 0; round < 20 && rows.length < limit; round++) {
-    const batch = await findDocuments(env, type, after, { sort: mongoSort(sort, reverse), limit: limit - rows.length });
+    const batch = await findDocuments(env, type, after, { sort: mongoSort(sort, reverse), limit: limit - rows.length, ...(maxTimeMS ? { maxTimeMS } : {}) });
     for (const doc of batch) {
       doc[TYPE_FIELD] = type;
       if (planned.postFilters.every((check) => check(doc))) rows.push(doc);
@@ -134,14 +159,18 @@ export async function findMatches(
     const access = env.access(type);
     const restriction = extra && access ? allOf([extra, access]) : (extra ?? access);
     const clauses = await resolveChains(env, type, query.clauses, restriction);
-    const spans = clauses.some((c) => c.kind === 'date') ? await env.timer.time(() => env.spans.longest(type)) : undefined;
+    // Date spans must be read fresh: a span wider than any known would otherwise exclude its document.
+    const spans = clauses.some((c) => c.kind === 'date') ? (await env.timer.time(() => env.keyStats.read(type)))?.spans : undefined;
     const planned = planFilter(type, clauses, restriction, spans);
     const requested = planSort(env.registry, type, query.sort);
     const index = chooseIndex(env.declared, type, clauses, requested);
     // FHIR fixes no order without _sort: then the order is the walked index's, so a page costs a page.
     const sort = (query.sort.length === 0 && index && indexOrder(index, clauses)) || requested;
     indexes[type] = index?.options?.name ?? '_id_';
-    plans.push({ type, planned, sort });
+    const windowed = query.types.length === 1 && sort.fields.length === 1 && sort.fields[0].path === '_id' && planned.postFilters.length === 0;
+    const bounds = windowed ? await env.timer.time(() => env.keyStats.bounds(type)) : undefined;
+    const windows = bounds?.minId !== undefined && bounds.maxId !== undefined && bounds.size >= WINDOWS_FROM_SIZE ? { minId: bounds.minId, maxId: bounds.maxId, size: bounds.size } : undefined;
+    plans.push({ type, planned, sort, windows });
   }
 
   const page: MatchPage = { rows: [], indexes };

@@ -10,4 +10,5 @@ export { MAX_INDEXES_PER_COLLECTION, DEDICATED_PARAMS } from './layout.js';
 export { compartmentFilter, patientCompartmentParams } from './compartment.js';
 export { encodePosition } from './paging.js';
 export type { AccessFilter } from './types.js';
-export { DateSpans } from './date-spans.js';
+export { KeyStats } from './key-stats.js';
+export { isTimeLimitReached } from './env.js';

@@ -12,7 +12,7 @@ import type { SearchRegistry } from './registry.js';
  * parameter), plus the sort. Every value from the client reaches MongoDB as a value, never as
  * an operator or field name: codes are checked against the registry, regexes are escaped.
  */
-/** The longest stored span (ms) of each date parameter of the type, when known (date-spans.ts). */
+/** The longest stored span (ms) of each date parameter of the type, when known (key-stats.ts). */
 export type DateSpanMap = Record<string, number> | undefined;
 
 export interface PlannedFilter {
@@ -65,7 +65,7 @@ const shifted = (at: Date, ms: number): Date | undefined => {
 };
 
 /**
- * With the longest stored span of the parameter (date-spans.ts), a bound on one end of the
+ * With the longest stored span of the parameter (key-stats.ts), a bound on one end of the
  * stored range also bounds the other: `hi ≥ X` implies `lo ≥ X − span`, `lo ≤ Y` implies
  * `hi ≤ Y + span`. The implied bounds select nothing less; they make both index ends finite.
  */

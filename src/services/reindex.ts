@@ -23,7 +23,7 @@ export async function reindex(deps: SearchDeps, types: string[]): Promise<Record
     const cursor = collection.find({ deleted: false }, { projection: { _id: 1, versionId: 1, resource: 1 } });
     for await (const doc of cursor) {
       const fields = searchFields(deps.registry, deps.config.baseUrl, type, doc.resource as Resource);
-      await deps.spans.record(type, fields.sp);
+      await deps.keyStats.record(type, String(doc._id), fields.sp);
       // Shared arrays a document no longer has values for go.
       const absent = ['spx', 'spn', 'spd'].filter((name) => !(name in fields));
       const update = absent.length > 0 ? { $set: fields, $unset: Object.fromEntries(absent.map((name) => [name, ''])) } : { $set: fields };

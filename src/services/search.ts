@@ -6,7 +6,7 @@ import { parseSummary, shapeResource } from '../fhir/summary.js';
 import { issue, outcome } from '../outcome.js';
 import type { RequestContext } from '../security/context.js';
 import {
-  DateSpans,
+  KeyStats,
   DbTimer,
   compartmentFilter,
   encodePosition,
@@ -26,7 +26,7 @@ export interface SearchDeps {
   registry: SearchRegistry;
   declared: IndexDeclaration[];
   storedTypes: string[];
-  spans: DateSpans;
+  keyStats: KeyStats;
 }
 
 export interface SearchScope {
@@ -82,10 +82,11 @@ export async function search(
     registry: deps.registry,
     declared: deps.declared,
     access: (type) => ctx.accessFilter?.(type),
-    spans: deps.spans,
+    keyStats: deps.keyStats,
     timer,
     maxTimeMS: deps.config.dbQueryTimeoutMs,
     maxChainMatches: deps.config.maxChainMatches,
+    idWindowProbeMs: deps.config.idWindowProbeMs,
   };
   const summary = query.summary;
   parseSummary(summary);

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
 import type { CommandStartedEvent } from 'mongodb';
-import { generateData, mrn } from '../../scripts/generate-data.js';
+import { generateData, mrn, patientId } from '../../scripts/generate-data.js';
 import { createAll, matchIds, searchBundle } from '../helpers/search.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -44,8 +44,8 @@ t.test('queries past DB_QUERY_TIMEOUT_MS', async (t) => {
   });
 
   t.test('the server keeps serving after a query was stopped', async (t) => {
-    t.equal((await get(tight, 'Patient/pat-7')).statusCode, 200, 'read by id');
-    t.same(await matchIds(tight, `Patient?identifier=${mrn(7)}`), ['pat-7'], 'indexed search');
+    t.equal((await get(tight, `Patient/${patientId(7)}`)).statusCode, 200, 'read by id');
+    t.same(await matchIds(tight, `Patient?identifier=${mrn(7)}`), [patientId(7)], 'indexed search');
   });
 
   t.test('a normal search under the default limit works', async (t) => {
@@ -92,7 +92,8 @@ t.test('_total: counted with the page query filter only when asked, by default f
   const s = await startTestServer(t, { client: { monitorCommands: true } });
   await createAll(s, Array.from({ length: 5 }, (_, i) => ({ resourceType: 'Patient', id: `p${i}`, gender: 'female' })));
   const seen = recordQueries(s);
-  const onPatient = () => seen.filter((e) => collectionOf(e) === 'Patient');
+  // The estimated size (a metadata count, cached for seconds) sizes id windows; it is not a query of the search.
+  const onPatient = () => seen.filter((e) => collectionOf(e) === 'Patient' && e.commandName !== 'count');
 
   const free = await searchBundle(s, 'Patient?gender=female&_count=2');
   t.equal(free.total, undefined, 'more pages: no total');

@@ -1,0 +1,126 @@
+import type { Db, Document } from 'mongodb';
+
+/**
+ * What searches need to know about the stored keys of a type, kept in one small document per
+ * type and recorded before the document that changes them is written (so no search can see a
+ * document with a bound that excludes it):
+ * - the longest span (hi − lo) of each date parameter: a condition on one end of a stored date
+ *   range then bounds the other end too (`hi ≥ X` implies `lo ≥ X − span`), so
+ *   `birthdate=ge1950&birthdate=lt1951` walks one year of the `lo` index, not all before 1951;
+ * - the lowest and highest `_id` ever stored: where a walk in `_id` order starts and ends (id-windows.ts).
+ * A type's stats are used only once complete (measured over every document stored before the
+ * stats were recorded, at start-up).
+ */
+const COLLECTION = 'search_key_stats';
+/** How long id bounds and an estimated collection size are reused (they only place and size windows). */
+const BOUNDS_TTL_MS = 10_000;
+
+interface StatsDocument {
+  _id: string;
+  /** True once the stats cover every stored document of the type. */
+  complete?: boolean;
+  spans?: Record<string, number>;
+  minId?: string;
+  maxId?: string;
+}
+
+export interface KeyStatsView {
+  spans: Record<string, number>;
+  minId?: string;
+  maxId?: string;
+}
+
+type Extracted = Record<string, unknown>;
+
+/** Date hulls `{lo, hi}` of extracted or stored `sp` fields, by parameter code. */
+function spansOf(sp: Extracted | undefined): [string, number][] {
+  const out: [string, number][] = [];
+  for (const [code, value] of Object.entries(sp ?? {})) {
+    const range = value as { lo?: unknown; hi?: unknown };
+    if (range && range.lo instanceof Date && range.hi instanceof Date) out.push([code, range.hi.getTime() - range.lo.getTime()]);
+  }
+  return out;
+}
+
+export class KeyStats {
+  /** What this instance knows is recorded already (so most writes need no database call). */
+  private readonly recorded = new Map<string, { spans: Map<string, number>; minId?: string; maxId?: string }>();
+  private readonly sizes = new Map<string, { minId?: string; maxId?: string; size: number; at: number }>();
+
+  constructor(
+    private readonly db: Db,
+    /** The time limit of the reads a search makes here (DB_QUERY_TIMEOUT_MS). */
+    private readonly maxTimeMS = 10_000,
+  ) {}
+
+  private collection() {
+    return this.db.collection<StatsDocument>(COLLECTION);
+  }
+
+  private known(type: string) {
+    let entry = this.recorded.get(type);
+    if (!entry) this.recorded.set(type, (entry = { spans: new Map() }));
+    return entry;
+  }
+
+  /** Records what a document about to be written changes: wider date spans, a new lowest or highest id. */
+  async record(type: string, id: string, sp: Extracted | undefined): Promise<void> {
+    const known = this.known(type);
+    const wider = spansOf(sp).filter(([code, span]) => span > (known.spans.get(code) ?? -1));
+    const lower = known.minId === undefined || id < known.minId;
+    const higher = known.maxId === undefined || id > known.maxId;
+    if (wider.length === 0 && !lower && !higher) return;
+    const update: Document = {};
+    if (wider.length > 0) update.$max = Object.fromEntries(wider.map(([code, span]) => [`spans.${code}`, span]));
+    if (lower) update.$min = { minId: id };
+    if (higher) update.$max = { ...update.$max, maxId: id };
+    await this.collection().updateOne({ _id: type }, update, { upsert: true });
+    for (const [code, span] of wider) known.spans.set(code, span);
+    if (lower) known.minId = id;
+    if (higher) known.maxId = id;
+  }
+
+  /** The type's stats as stored now (one read), or undefined while they are not complete. */
+  async read(type: string): Promise<KeyStatsView | undefined> {
+    const doc = await this.collection().findOne({ _id: type }, { maxTimeMS: this.maxTimeMS });
+    return doc?.complete ? { spans: doc.spans ?? {}, minId: doc.minId, maxId: doc.maxId } : undefined;
+  }
+
+  /**
+   * Where a type's ids begin and end and about how many documents it has, reused for a few
+   * seconds: they only place and size windows (id-windows.ts), whose last window is open, so
+   * stale figures cost time, never rows.
+   */
+  async bounds(type: string): Promise<{ minId?: string; maxId?: string; size: number }> {
+    const cached = this.sizes.get(type);
+    if (cached && Date.now() - cached.at < BOUNDS_TTL_MS) return cached;
+    const [stats, size] = await Promise.all([this.read(type), this.db.collection(type).estimatedDocumentCount({ maxTimeMS: this.maxTimeMS })]);
+    const fresh = { minId: stats?.minId, maxId: stats?.maxId, size, at: Date.now() };
+    this.sizes.set(type, fresh);
+    return fresh;
+  }
+
+  /** At start-up: measures the stats of types stored before they were recorded (one pass over each). */
+  async complete(types: string[]): Promise<void> {
+    for (const type of types) {
+      const existing = await this.collection().findOne({ _id: type });
+      if (existing?.complete) continue;
+      const longest = new Map<string, number>();
+      let minId: string | undefined;
+      let maxId: string | undefined;
+      const cursor = this.db.collection(type).find({}, { projection: { sp: 1 } });
+      for await (const doc of cursor as AsyncIterable<Document>) {
+        for (const [code, span] of spansOf(doc.sp)) longest.set(code, Math.max(span, longest.get(code) ?? 0));
+        const id = String(doc._id);
+        if (minId === undefined || id < minId) minId = id;
+        if (maxId === undefined || id > maxId) maxId = id;
+      }
+      const max: Document = Object.fromEntries([...longest].map(([code, span]) => [`spans.${code}`, span]));
+      if (maxId !== undefined) max.maxId = maxId;
+      const update: Document = { $set: { complete: true } };
+      if (Object.keys(max).length > 0) update.$max = max;
+      if (minId !== undefined) update.$min = { minId };
+      await this.collection().updateOne({ _id: type }, update, { upsert: true });
+    }
+  }
+}
