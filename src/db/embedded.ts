@@ -16,7 +16,10 @@ import { MongoClient } from 'mongodb';
 export interface EmbeddedDatabase {
   uri: string;
   kind: 'mongod' | 'secantus';
+  /** Closes the engine cleanly: SIGTERM, then SIGKILL if it has not exited within 5 s. */
   stop(): Promise<void>;
+  /** Kills the engine at once (SIGKILL, as a crash would) and resolves when it has exited. */
+  kill(): Promise<void>;
 }
 
 export const SECANTUS_VERSION = '0.5.3-beta.196';
@@ -107,18 +110,17 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   return { kind: 'secantus', child };
 }
 
-/** Stops the engine: SIGTERM, then SIGKILL if it has not exited within the grace period. */
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done();
-      });
-      child.kill('SIGTERM');
+/** Sends `signal` (then SIGKILL after `graceMs`, when given) and resolves once the engine has exited. */
+function terminate(child: ChildProcess, signal: NodeJS.Signals, graceMs?: number): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = graceMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
     });
+    child.kill(signal);
+  });
 }
 
 export async function startEmbeddedDatabase(
@@ -135,5 +137,10 @@ export async function startEmbeddedDatabase(
     throw error;
   }
   log(`embedded ${kind} listening on 127.0.0.1:${port}, data in ${resolve(dataDir)}`);
-  return { uri, kind, stop: stopper(child) };
+  return {
+    uri,
+    kind,
+    stop: () => terminate(child, 'SIGTERM', STOP_GRACE_MS),
+    kill: () => terminate(child, 'SIGKILL'),
+  };
 }
