@@ -104,7 +104,11 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   if (!binary) throw new Error(NO_DATABASE_MESSAGE);
   const storagePath = resolve(dataDir, 'secantus');
   mkdirSync(storagePath, { recursive: true });
-  const child = spawn(binary, ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath], {
+  // --sync-on-commit: without it SecantusDB acknowledges a write while its WiredTiger log record
+  // is still in the engine's own memory (transaction_sync=(enabled=false); WiredTiger's log
+  // server writes it out after 50 ms to 1 s, and writeConcern j:true is accepted but not acted
+  // on), so a crash of the engine, not only of the machine, loses acknowledged writes.
+  const child = spawn(binary, ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return { kind: 'secantus', child };
