@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
@@ -32,16 +32,24 @@ export function uniqueDbName(): string {
   return `test_${randomBytes(6).toString('hex')}`;
 }
 
+export interface TestServerOptions {
+  dbName?: string;
+  env?: Record<string, string>;
+  keepDb?: boolean;
+  app?: Partial<AppOptions>;
+  /** A database engine of the test's own (e.g. one it stops and restarts) instead of the shared one. */
+  uri?: string;
+  /** Extra options for the server's MongoClient. */
+  client?: MongoClientOptions;
+}
+
 /**
  * Builds the server on a fresh database of its own (dropped at teardown), or on `dbName` to
  * share data between instances. Requests go through fastify.inject (the full HTTP pipeline).
  */
-export async function startTestServer(
-  t: TestLike,
-  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions> } = {},
-): Promise<TestServer> {
-  const uri = await databaseUri();
-  const client = new MongoClient(uri, { ignoreUndefined: true });
+export async function startTestServer(t: TestLike, options: TestServerOptions = {}): Promise<TestServer> {
+  const uri = options.uri ?? (await databaseUri());
+  const client = new MongoClient(uri, { ignoreUndefined: true, ...options.client });
   await client.connect();
   const dbName = options.dbName ?? uniqueDbName();
   const db = client.db(dbName);
