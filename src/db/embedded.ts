@@ -16,7 +16,10 @@ import { MongoClient } from 'mongodb';
 export interface EmbeddedDatabase {
   uri: string;
   kind: 'mongod' | 'secantus';
+  /** Closes the engine cleanly: SIGTERM, then SIGKILL if it has not exited within 5 s. */
   stop(): Promise<void>;
+  /** Kills the engine at once (SIGKILL, as a crash would) and resolves when it has exited. */
+  kill(): Promise<void>;
 }
 
 export const SECANTUS_VERSION = '0.5.3-beta.196';
@@ -101,24 +104,27 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   if (!binary) throw new Error(NO_DATABASE_MESSAGE);
   const storagePath = resolve(dataDir, 'secantus');
   mkdirSync(storagePath, { recursive: true });
-  const child = spawn(binary, ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath], {
+  // --sync-on-commit: without it SecantusDB acknowledges a write while its WiredTiger log record
+  // is still in the engine's own memory (transaction_sync=(enabled=false); WiredTiger's log
+  // server writes it out after 50 ms to 1 s, and writeConcern j:true is accepted but not acted
+  // on), so a crash of the engine, not only of the machine, loses acknowledged writes.
+  const child = spawn(binary, ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return { kind: 'secantus', child };
 }
 
-/** Stops the engine: SIGTERM, then SIGKILL if it has not exited within the grace period. */
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done();
-      });
-      child.kill('SIGTERM');
+/** Sends `signal` (then SIGKILL after `graceMs`, when given) and resolves once the engine has exited. */
+function terminate(child: ChildProcess, signal: NodeJS.Signals, graceMs?: number): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = graceMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
     });
+    child.kill(signal);
+  });
 }
 
 export async function startEmbeddedDatabase(
@@ -135,5 +141,10 @@ export async function startEmbeddedDatabase(
     throw error;
   }
   log(`embedded ${kind} listening on 127.0.0.1:${port}, data in ${resolve(dataDir)}`);
-  return { uri, kind, stop: stopper(child) };
+  return {
+    uri,
+    kind,
+    stop: () => terminate(child, 'SIGTERM', STOP_GRACE_MS),
+    kill: () => terminate(child, 'SIGKILL'),
+  };
 }

@@ -32,16 +32,24 @@ export function uniqueDbName(): string {
   return `test_${randomBytes(6).toString('hex')}`;
 }
 
+export interface TestServerOptions {
+  dbName?: string;
+  env?: Record<string, string>;
+  keepDb?: boolean;
+  app?: Partial<AppOptions>;
+  /** A database engine of the test's own (e.g. one it stops and restarts) instead of the shared one. */
+  uri?: string;
+  /** Extra options for the server's MongoClient. */
+  client?: MongoClientOptions;
+}
+
 /**
  * Builds the server on a fresh database of its own (dropped at teardown), or on `dbName` to
  * share data between instances. Requests go through fastify.inject (the full HTTP pipeline).
  * `client` adds driver options (e.g. `monitorCommands` to see the commands sent).
  */
-export async function startTestServer(
-  t: TestLike,
-  options: { dbName?: string; env?: Record<string, string>; keepDb?: boolean; app?: Partial<AppOptions>; client?: MongoClientOptions } = {},
-): Promise<TestServer> {
-  const uri = await databaseUri();
+export async function startTestServer(t: TestLike, options: TestServerOptions = {}): Promise<TestServer> {
+  const uri = options.uri ?? (await databaseUri());
   const client = new MongoClient(uri, { ignoreUndefined: true, ...options.client });
   await client.connect();
   const dbName = options.dbName ?? uniqueDbName();
