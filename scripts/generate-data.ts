@@ -18,7 +18,7 @@ export interface DataSize {
 
 export function dataSize(env: NodeJS.ProcessEnv = process.env): DataSize {
   const base = env.BENCH_SCALE === 'large' ? { patients: 100_000, documents: 300_000 } : { patients: 10_000, documents: 30_000 };
-  // BENCH_PATIENTS / BENCH_DOCUMENTS: smaller smoke runs (FerretDB writes slowly with many indexes).
+  // BENCH_PATIENTS / BENCH_DOCUMENTS: other sizes (smaller smoke runs, larger scale checks).
   return { patients: Number(env.BENCH_PATIENTS) || base.patients, documents: Number(env.BENCH_DOCUMENTS) || base.documents };
 }
 

@@ -108,9 +108,10 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   // is still in the engine's own memory (transaction_sync=(enabled=false); WiredTiger's log
   // server writes it out after 50 ms to 1 s, and writeConcern j:true is accepted but not acted
   // on), so a crash of the engine, not only of the machine, loses acknowledged writes.
-  const child = spawn(binary, ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // --log-level WARNING: its INFO lines report every slow query with its namespace and command,
+  // which would flood the server's output (and the server logs nothing of queries itself).
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit', '--log-level', 'WARNING'];
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   return { kind: 'secantus', child };
 }
 
