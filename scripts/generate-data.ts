@@ -91,7 +91,7 @@ export async function generateData(db: Db, size: DataSize, baseUrl: string, log 
   const write = async (type: string, resources: Resource[]) => {
     const docs = resources.map((r) => stored(registry, baseUrl, r, at));
     // As the write path does: key stats (date spans, id bounds) are recorded before the documents exist.
-    for (const doc of docs) await keyStats.record(type, doc.current._id, doc.current.sp);
+    await keyStats.recordAll(type, docs.map((d) => ({ id: d.current._id, sp: d.current.sp })));
     // Plain bulk inserts: the data set goes into an empty database (upserts are far slower).
     await db.collection(type).insertMany(docs.map((d) => d.current) as never[], { ordered: false });
     await db.collection(HISTORY_COLLECTION).insertMany(docs.map((d) => d.history) as never[], { ordered: false });

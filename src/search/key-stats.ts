@@ -64,20 +64,33 @@ export class KeyStats {
   }
 
   /** Records what a document about to be written changes: wider date spans, a new lowest or highest id. */
-  async record(type: string, id: string, sp: Extracted | undefined): Promise<void> {
+  record(type: string, id: string, sp: Extracted | undefined): Promise<void> {
+    return this.recordAll(type, [{ id, sp }]);
+  }
+
+  /** The same for many documents at once (one database call at most). */
+  async recordAll(type: string, docs: { id: string; sp: Extracted | undefined }[]): Promise<void> {
     const known = this.known(type);
-    const wider = spansOf(sp).filter(([code, span]) => span > (known.spans.get(code) ?? -1));
-    const lower = known.minId === undefined || id < known.minId;
-    const higher = known.maxId === undefined || id > known.maxId;
-    if (wider.length === 0 && !lower && !higher) return;
+    const wider = new Map<string, number>();
+    let minId: string | undefined;
+    let maxId: string | undefined;
+    for (const { id, sp } of docs) {
+      for (const [code, span] of spansOf(sp)) {
+        if (span > Math.max(known.spans.get(code) ?? -1, wider.get(code) ?? -1)) wider.set(code, span);
+      }
+      if ((known.minId === undefined || id < known.minId) && (minId === undefined || id < minId)) minId = id;
+      if ((known.maxId === undefined || id > known.maxId) && (maxId === undefined || id > maxId)) maxId = id;
+    }
+    if (wider.size === 0 && minId === undefined && maxId === undefined) return;
     const update: Document = {};
-    if (wider.length > 0) update.$max = Object.fromEntries(wider.map(([code, span]) => [`spans.${code}`, span]));
-    if (lower) update.$min = { minId: id };
-    if (higher) update.$max = { ...update.$max, maxId: id };
+    const max: Document = Object.fromEntries([...wider].map(([code, span]) => [`spans.${code}`, span]));
+    if (maxId !== undefined) max.maxId = maxId;
+    if (Object.keys(max).length > 0) update.$max = max;
+    if (minId !== undefined) update.$min = { minId };
     await this.collection().updateOne({ _id: type }, update, { upsert: true });
     for (const [code, span] of wider) known.spans.set(code, span);
-    if (lower) known.minId = id;
-    if (higher) known.maxId = id;
+    if (minId !== undefined) known.minId = minId;
+    if (maxId !== undefined) known.maxId = maxId;
   }
 
   /** The type's stats as stored now (one read), or undefined while they are not complete. */
