@@ -80,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize: intFrom(env, 'DEFAULT_PAGE_SIZE', 20),
     maxPageSize: intFrom(env, 'MAX_PAGE_SIZE', 1000),
     dbQueryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', 10_000),
-    idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 2, 0),
+    idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 5, 0),
     maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
   };

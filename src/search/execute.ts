@@ -6,7 +6,7 @@ import { countDocuments, findDocuments, isTimeLimitReached, type SearchEnv } fro
 import { walkIdWindows } from './id-windows.js';
 import { chooseIndex, indexOrder } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
-import { allOf, equalityField, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
+import { allOf, planFilter, planSort, type PlannedFilter, type SortSpec } from './plan.js';
 import { badRequest } from '../outcome.js';
 
 export interface MatchPage {
@@ -27,11 +27,9 @@ interface TypePlan {
   planned: PlannedFilter;
   sort: SortSpec;
   /** Set when the page is read in `_id` windows (id-windows.ts). */
-  windows?: { minId: string; maxId: string; size: number };
+  windows?: { minId: string; maxId: string };
 }
 
-/** Below this many documents a plain query costs little on any engine: no windows. */
-const WINDOWS_FROM_SIZE = 2_000;
 
 /** A fingerprint of the query a paging token belongs to (the parameters, without _cursor). */
 export function queryFingerprint(query: SearchQuery, extra: string): string {
@@ -172,12 +170,9 @@ export async function findMatches(
     // FHIR fixes no order without _sort: then the order is the walked index's, so a page costs a page.
     const sort = (query.sort.length === 0 && index && indexOrder(index, clauses)) || requested;
     indexes[type] = index?.options?.name ?? '_id_';
-    // Id windows serve a walk led by an equality (status=current): with a range or `$elemMatch`
-    // beside the window, SecantusDB stops routing on `_id` and scans (family=smi: 11 s at 100,000).
-    const ledByEquality = lead !== undefined && clauses.some((c) => equalityField(c) === lead);
-    const windowed = ledByEquality && query.types.length === 1 && sort.fields.length === 1 && sort.fields[0].path === '_id' && planned.postFilters.length === 0;
+    const windowed = query.types.length === 1 && sort.fields.length === 1 && sort.fields[0].path === '_id' && planned.postFilters.length === 0;
     const bounds = windowed ? await env.timer.time(() => env.keyStats.bounds(type)) : undefined;
-    const windows = bounds?.minId !== undefined && bounds.maxId !== undefined && bounds.size >= WINDOWS_FROM_SIZE ? { minId: bounds.minId, maxId: bounds.maxId, size: bounds.size } : undefined;
+    const windows = bounds?.minId !== undefined && bounds.maxId !== undefined ? { minId: bounds.minId, maxId: bounds.maxId } : undefined;
     plans.push({ type, planned, sort, windows });
   }
 

@@ -8,7 +8,8 @@ import { countDocuments, findDocuments, type QueryEnv } from './env.js';
  * current document for a page of 20; a window bounds that to the window. Where the filter is
  * selective (few matches per window), walking windows would cost more than the filter's own
  * index, so after the first windows the walk measures the share of matches and, below
- * √(page / size), finishes with one plain query. MongoDB serves either form from an index.
+ * √(page / size) (the size estimated from the windows' own counts), finishes with one plain
+ * query. MongoDB serves either form from an index.
  *
  * Windows are cut in an order-preserving numeric image of ids (their place): FHIR ids use 64
  * characters, each read as a base-65 digit (0 = end of the id), over 8 characters.
@@ -62,8 +63,10 @@ export interface IdWalk {
   limit: number;
   minId: string;
   maxId: string;
-  size: number;
 }
+
+/** The first window's share of the ids' span; later ones are sized from what the windows held. */
+const FIRST_WINDOW_SHARE = 1 / 4096;
 
 /** The rows of one page, in `_id` order, read by growing windows (see above). */
 export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): Promise<Document[]> {
@@ -71,7 +74,8 @@ export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): 
   const prefix = commonPrefix(walk.minId, walk.maxId);
   const low = idPlace(walk.minId, prefix);
   const high = idPlace(walk.maxId, prefix) + 1;
-  let width = Math.max(1, ((high - low) * 4 * limit) / Math.max(walk.size, 1));
+  let width = Math.max(1, (high - low) * FIRST_WINDOW_SHARE);
+  let covered = 0;
   // The edge of the next window; the first starts at the position (exclusive) or the end of the ids.
   let edge: { id: string; inclusive: boolean } = walk.after !== undefined ? { id: walk.after, inclusive: false } : { id: ascending ? '' : '\uffff', inclusive: true };
   let place = walk.after !== undefined ? idPlace(walk.after, prefix) : ascending ? low : high;
@@ -93,8 +97,11 @@ export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): 
     found += batch.length;
     const held = await countDocuments(env, type, range);
     examined += held;
+    covered += width;
     const share = found > 0 ? found / examined : 0.5 / Math.max(examined, 1);
-    if (examined >= 4 * limit && share < Math.sqrt(limit / Math.max(walk.size, 1))) break;
+    // The collection's size, as the windows seen so far suggest.
+    const size = (examined * (high - low)) / covered;
+    if (examined >= 4 * limit && share < Math.sqrt(limit / Math.max(size, 1))) break;
     // The next window: wide enough for the rows still missing at the density and share seen so
     // far (ids cluster, so at most 16 times wider), or 8 times wider after an empty one.
     const wanted = held === 0 ? width * 8 : (1.5 * (limit - rows.length) * width) / (held * share);

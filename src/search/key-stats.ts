@@ -12,7 +12,7 @@ import type { Db, Document } from 'mongodb';
  * stats were recorded, at start-up).
  */
 const COLLECTION = 'search_key_stats';
-/** How long id bounds and an estimated collection size are reused (they only place and size windows). */
+/** How long id bounds are reused (they only place windows). */
 const BOUNDS_TTL_MS = 10_000;
 
 interface StatsDocument {
@@ -45,7 +45,7 @@ function spansOf(sp: Extracted | undefined): [string, number][] {
 export class KeyStats {
   /** What this instance knows is recorded already (so most writes need no database call). */
   private readonly recorded = new Map<string, { spans: Map<string, number>; minId?: string; maxId?: string }>();
-  private readonly sizes = new Map<string, { minId?: string; maxId?: string; size: number; at: number }>();
+  private readonly cachedBounds = new Map<string, { minId?: string; maxId?: string; at: number }>();
 
   constructor(
     private readonly db: Db,
@@ -100,16 +100,17 @@ export class KeyStats {
   }
 
   /**
-   * Where a type's ids begin and end and about how many documents it has, reused for a few
-   * seconds: they only place and size windows (id-windows.ts), whose last window is open, so
-   * stale figures cost time, never rows.
+   * Where a type's ids begin and end, reused for a few seconds: they only place windows
+   * (id-windows.ts), whose last window is open, so stale bounds cost time, never rows. (No
+   * collection size: SecantusDB's estimatedDocumentCount counts every document, 2.6 s at 100,000
+   * under load, which stalled the searches that waited on it.)
    */
-  async bounds(type: string): Promise<{ minId?: string; maxId?: string; size: number }> {
-    const cached = this.sizes.get(type);
+  async bounds(type: string): Promise<{ minId?: string; maxId?: string }> {
+    const cached = this.cachedBounds.get(type);
     if (cached && Date.now() - cached.at < BOUNDS_TTL_MS) return cached;
-    const [stats, size] = await Promise.all([this.read(type), this.db.collection(type).estimatedDocumentCount({ maxTimeMS: this.maxTimeMS })]);
-    const fresh = { minId: stats?.minId, maxId: stats?.maxId, size, at: Date.now() };
-    this.sizes.set(type, fresh);
+    const stats = await this.read(type);
+    const fresh = { minId: stats?.minId, maxId: stats?.maxId, at: Date.now() };
+    this.cachedBounds.set(type, fresh);
     return fresh;
   }
 
