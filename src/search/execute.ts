@@ -3,6 +3,7 @@ import type { Document, Filter } from 'mongodb';
 import type { SearchQuery } from './ast.js';
 import { resolveChains } from './chain.js';
 import { countDocuments, findDocuments, isTimeLimitReached, type SearchEnv } from './env.js';
+import { dateRangeOf, walkDateWindows } from './date-windows.js';
 import { walkIdWindows } from './id-windows.js';
 import { chooseIndex, indexOrder } from './indexes.js';
 import { NOTHING, afterPosition, decodePosition, fromScalar, mongoSort, positionOf, valueAt, type PagePosition } from './paging.js';
@@ -28,6 +29,8 @@ interface TypePlan {
   sort: SortSpec;
   /** Set when the page is read in `_id` windows (id-windows.ts). */
   windows?: { minId: string; maxId: string };
+  /** Set when the page is a walk of a date index read in date windows (date-windows.ts). */
+  dateWindows?: { low: Date; high: Date };
 }
 
 
@@ -79,6 +82,14 @@ function afterForType(sort: SortSpec, position: PagePosition, type: string, reve
 
 async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition | undefined, reverse: boolean, limit: number): Promise<Document[]> {
   const { planned, sort, type } = plan;
+  if (plan.dateWindows) {
+    // No probe first: SecantusDB does not stop this plan at its time limit (it checks the limit
+    // while it scans, not while it reads the bounds' entries), so a probe would cost the whole read.
+    const ascending = sort.fields[0].descending === reverse;
+    const rows = await walkDateWindows(env, type, { filter: planned.filter, sort, mongoSort: mongoSort(sort, reverse), ascending, position, reverse, limit, ...plan.dateWindows });
+    for (const doc of rows) doc[TYPE_FIELD] = type;
+    return rows;
+  }
   if (plan.windows) {
     // A selective query answers within the probe's time; one that reads many entries for its page
     // is stopped there and read in windows instead (id-windows.ts).
@@ -173,7 +184,9 @@ export async function findMatches(
     const windowed = query.types.length === 1 && sort.fields.length === 1 && sort.fields[0].path === '_id' && planned.postFilters.length === 0;
     const bounds = windowed ? await env.timer.time(() => env.keyStats.bounds(type)) : undefined;
     const windows = bounds?.minId !== undefined && bounds.maxId !== undefined ? { minId: bounds.minId, maxId: bounds.maxId } : undefined;
-    plans.push({ type, planned, sort, windows });
+    const datePath = sort.fields.length === 2 && sort.fields[1].path === '_id' && /^sp\.[^.]+\.(lo|hi)$/.test(sort.fields[0].path) ? sort.fields[0].path : undefined;
+    const dateWindows = datePath && query.types.length === 1 && planned.postFilters.length === 0 ? dateRangeOf(planned.filter, datePath) : undefined;
+    plans.push({ type, planned, sort, windows, dateWindows });
   }
 
   const page: MatchPage = { rows: [], indexes };

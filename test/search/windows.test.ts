@@ -56,3 +56,22 @@ t.test('pages read in id windows are exactly the pages of the plain query', asyn
   }
   t.ok(windowed.length > 0, `pages were read in id windows (${windowed.length} window queries)`);
 });
+
+t.test('pages of a date-index walk read in date windows are exactly the ordered matches', async (t) => {
+  const s = await startTestServer(t);
+  await generateData(s.db, { patients: 3000, documents: 0 }, s.config.baseUrl, () => {});
+  const server = await startTestServer(t, { dbName: s.db.databaseName });
+  const within = { 'sp.birthdate.lo': { $gte: new Date('1950-01-01'), $lt: new Date('1960-01-01') } };
+  const ordered = async (sort: Record<string, 1 | -1>) =>
+    (await s.db.collection('Patient').find(within, { projection: { _id: 1 }, sort }).toArray()).map((d) => d._id);
+  const url = 'Patient?birthdate=ge1950-01-01&birthdate=lt1960-01-01&_count=25';
+
+  const forward = await walk(server, url, 'next');
+  t.ok(forward.ids.length > 100, `${forward.ids.length} matches over several pages`);
+  t.same(forward.ids, await ordered({ 'sp.birthdate.lo': 1, _id: 1 }), 'without _sort: birth-date order (the walked index), every match once');
+  const lastPage = forward.last.link.find((l: any) => l.relation === 'self').url.replace('http://fhir.test/fhir/', '');
+  const back = await walk(server, '', 'previous', lastPage);
+  t.same(new Set(back.ids).size, forward.ids.length, 'previous links give back every match');
+  const descending = await walk(server, `${url}&_sort=-birthdate`, 'next');
+  t.same(descending.ids, await ordered({ 'sp.birthdate.hi': -1, _id: -1 }), '_sort=-birthdate: by the end of the day, newest first');
+});
