@@ -23,12 +23,21 @@ export interface MatchPage {
 /** Ties between types (system-level search) are broken by type name, then id. */
 const TYPE_FIELD = '__type';
 
+/** Query shapes whose plain page query the probe stopped lately (per instance: a hint, never a result). */
+const probeStopped = new Map<string, number>();
+const PROBE_MEMORY_MS = 10_000;
+
+function remember(shape: string): void {
+  if (probeStopped.size > 1000) probeStopped.clear();
+  probeStopped.set(shape, performance.now());
+}
+
 interface TypePlan {
   type: string;
   planned: PlannedFilter;
   sort: SortSpec;
-  /** Set when the page is read in `_id` windows (id-windows.ts). */
-  windows?: { minId: string; maxId: string };
+  /** Set when the page may be read in `_id` windows (id-windows.ts); `shape` names the query without its values. */
+  windows?: { minId: string; maxId: string; shape: string };
   /** Set when the page is a walk of a date index read in date windows (date-windows.ts). */
   dateWindows?: { low: Date; high: Date };
 }
@@ -92,11 +101,16 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
   }
   if (plan.windows) {
     // A selective query answers within the probe's time; one that reads many entries for its page
-    // is stopped there and read in windows instead (id-windows.ts).
+    // is stopped there and read in windows instead (id-windows.ts). A shape stopped recently
+    // skips the probe: it would be stopped again.
+    const stoppedAt = probeStopped.get(plan.windows.shape) ?? -Infinity;
     try {
-      if (env.idWindowProbeMs > 0) return await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+      if (env.idWindowProbeMs > 0 && performance.now() - stoppedAt > PROBE_MEMORY_MS) {
+        return await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+      }
     } catch (error) {
       if (!isTimeLimitReached(error)) throw error;
+      remember(plan.windows.shape);
     }
     const ascending = sort.fields[0].descending === reverse;
     const after = position ? String(position.values[0]) : undefined;
@@ -183,7 +197,8 @@ export async function findMatches(
     indexes[type] = index?.options?.name ?? '_id_';
     const windowed = query.types.length === 1 && sort.fields.length === 1 && sort.fields[0].path === '_id' && planned.postFilters.length === 0;
     const bounds = windowed ? await env.timer.time(() => env.keyStats.bounds(type)) : undefined;
-    const windows = bounds?.minId !== undefined && bounds.maxId !== undefined ? { minId: bounds.minId, maxId: bounds.maxId } : undefined;
+    const shape = `${type}?${clauses.map((c) => ('param' in c ? `${c.kind}:${c.param.code}` : c.kind)).join('&')} ${index?.options?.name ?? ''}`;
+    const windows = bounds?.minId !== undefined && bounds.maxId !== undefined ? { minId: bounds.minId, maxId: bounds.maxId, shape } : undefined;
     const datePath = sort.fields.length === 2 && sort.fields[1].path === '_id' && /^sp\.[^.]+\.(lo|hi)$/.test(sort.fields[0].path) ? sort.fields[0].path : undefined;
     const dateWindows = datePath && query.types.length === 1 && planned.postFilters.length === 0 ? dateRangeOf(planned.filter, datePath) : undefined;
     plans.push({ type, planned, sort, windows, dateWindows });

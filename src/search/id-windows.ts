@@ -66,7 +66,7 @@ export interface IdWalk {
 }
 
 /** The first window's share of the ids' span; later ones are sized from what the windows held. */
-const FIRST_WINDOW_SHARE = 1 / 4096;
+const FIRST_WINDOW_SHARE = 1 / 65536;
 
 /** The rows of one page, in `_id` order, read by growing windows (see above). */
 export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): Promise<Document[]> {
