@@ -23,13 +23,16 @@ export interface MatchPage {
 /** Ties between types (system-level search) are broken by type name, then id. */
 const TYPE_FIELD = '__type';
 
-/** Query shapes whose plain page query the probe stopped lately (per instance: a hint, never a result). */
-const probeStopped = new Map<string, number>();
+/**
+ * Query shapes whose plain page query the probe stopped lately, with the window share (per row
+ * of the page) their last page ended with (per instance: a hint for the next page, never a result).
+ */
+const probeStopped = new Map<string, { at: number; share?: number }>();
 const PROBE_MEMORY_MS = 10_000;
 
-function remember(shape: string): void {
+function remember(shape: string, share?: number): void {
   if (probeStopped.size > 1000) probeStopped.clear();
-  probeStopped.set(shape, performance.now());
+  probeStopped.set(shape, { at: performance.now(), share });
 }
 
 interface TypePlan {
@@ -103,18 +106,22 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
     // A selective query answers within the probe's time; one that reads many entries for its page
     // is stopped there and read in windows instead (id-windows.ts). A shape stopped recently
     // skips the probe: it would be stopped again.
-    const stoppedAt = probeStopped.get(plan.windows.shape) ?? -Infinity;
+    const { shape, ...bounds } = plan.windows;
+    const stopped = probeStopped.get(shape);
     try {
-      if (env.idWindowProbeMs > 0 && performance.now() - stoppedAt > PROBE_MEMORY_MS) {
+      if (env.idWindowProbeMs > 0 && !(stopped && performance.now() - stopped.at < PROBE_MEMORY_MS)) {
         return await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
       }
     } catch (error) {
       if (!isTimeLimitReached(error)) throw error;
-      remember(plan.windows.shape);
+      remember(shape);
     }
     const ascending = sort.fields[0].descending === reverse;
     const after = position ? String(position.values[0]) : undefined;
-    const rows = await walkIdWindows(env, type, { filter: planned.filter, sort: mongoSort(sort, reverse), ascending, after, limit, ...plan.windows });
+    // The share is remembered per row of the page, so a page of another size scales it.
+    const first = stopped?.share === undefined ? undefined : stopped.share * limit;
+    const { rows, share } = await walkIdWindows(env, type, { filter: planned.filter, sort: mongoSort(sort, reverse), ascending, after, limit, ...bounds, share: first });
+    remember(shape, share / limit);
     for (const doc of rows) doc[TYPE_FIELD] = type;
     return rows;
   }

@@ -63,18 +63,25 @@ export interface IdWalk {
   limit: number;
   minId: string;
   maxId: string;
+  /** The first window's share of the ids' span (what the last page of this shape ended with). */
+  share?: number;
 }
 
 /** The first window's share of the ids' span; later ones are sized from what the windows held. */
 const FIRST_WINDOW_SHARE = 1 / 65536;
 
 /** The rows of one page, in `_id` order, read by growing windows (see above). */
-export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): Promise<Document[]> {
+/**
+ * The rows of one page, and the share of the ids' span its last window had (the next page of
+ * the same shape can start there).
+ */
+export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): Promise<{ rows: Document[]; share: number }> {
   const { ascending, limit } = walk;
   const prefix = commonPrefix(walk.minId, walk.maxId);
   const low = idPlace(walk.minId, prefix);
   const high = idPlace(walk.maxId, prefix) + 1;
-  let width = Math.max(1, (high - low) * FIRST_WINDOW_SHARE);
+  let width = Math.max(1, (high - low) * (walk.share ?? FIRST_WINDOW_SHARE));
+  const shareOf = () => width / Math.max(high - low, 1);
   let covered = 0;
   // The edge of the next window; the first starts at the position (exclusive) or the end of the ids.
   let edge: { id: string; inclusive: boolean } = walk.after !== undefined ? { id: walk.after, inclusive: false } : { id: ascending ? '' : '\uffff', inclusive: true };
@@ -91,7 +98,7 @@ export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): 
     const range = { _id: bounds };
     const batch = await findDocuments(env, type, { $and: [range, { $or: [walk.filter] }] }, { sort: walk.sort, limit: limit - rows.length });
     rows.push(...batch);
-    if (rows.length >= limit || far === undefined) return rows;
+    if (rows.length >= limit || far === undefined) return { rows, share: shareOf() };
     // Past this window: the next starts at its far edge.
     edge = { id: far, inclusive: ascending };
     found += batch.length;
@@ -109,5 +116,5 @@ export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): 
   }
   const rest = { _id: { [ascending ? (edge.inclusive ? '$gte' : '$gt') : edge.inclusive ? '$lte' : '$lt']: edge.id } };
   rows.push(...(await findDocuments(env, type, { $and: [walk.filter, rest] }, { sort: walk.sort, limit: limit - rows.length })));
-  return rows;
+  return { rows, share: shareOf() };
 }
