@@ -20,6 +20,9 @@ export interface MatchPage {
   indexes: Record<string, string>;
 }
 
+/** A date index's key: one end of a parameter's stored date range. */
+const isDateEnd = (path: string) => /^sp\.[^.]+\.(lo|hi)$/.test(path);
+
 /** Ties between types (system-level search) are broken by type name, then id. */
 const TYPE_FIELD = '__type';
 
@@ -196,7 +199,7 @@ export async function findMatches(
     // span wider than any known would otherwise exclude its document. Nowhere else: a second
     // range beside another index's walk makes SecantusDB abandon that walk (69 s instead of 24 ms
     // for patient+type+date at 300,000 documents).
-    const walksDates = lead !== undefined && /^sp\.[^.]+\.(lo|hi)$/.test(lead);
+    const walksDates = lead !== undefined && isDateEnd(lead);
     const spans = walksDates ? (await env.timer.time(() => env.keyStats.read(type)))?.spans : undefined;
     const planned = planFilter(type, clauses, restriction, spans);
     // FHIR fixes no order without _sort: then the order is the walked index's, so a page costs a page.
@@ -206,7 +209,8 @@ export async function findMatches(
     const bounds = windowed ? await env.timer.time(() => env.keyStats.bounds(type)) : undefined;
     const shape = `${type}?${clauses.map((c) => ('param' in c ? `${c.kind}:${c.param.code}` : c.kind)).join('&')} ${index?.options?.name ?? ''}`;
     const windows = bounds?.minId !== undefined && bounds.maxId !== undefined ? { minId: bounds.minId, maxId: bounds.maxId, shape } : undefined;
-    const datePath = sort.fields.length === 2 && sort.fields[1].path === '_id' && /^sp\.[^.]+\.(lo|hi)$/.test(sort.fields[0].path) ? sort.fields[0].path : undefined;
+    // Date windows only where the walk is that date index: beside a selective walk (patient=…) they would read past it.
+    const datePath = walksDates && sort.fields.length === 2 && sort.fields[0].path === lead && sort.fields[1].path === '_id' ? lead : undefined;
     const dateWindows = datePath && query.types.length === 1 && planned.postFilters.length === 0 ? dateRangeOf(planned.filter, datePath) : undefined;
     plans.push({ type, planned, sort, windows, dateWindows });
   }
