@@ -14,9 +14,9 @@ import { escapeRegex } from './normalize.js';
  *            `key␟` alone when its values are numbers or dates, so `:missing` is one range;
  *     `spn`: numbers `{c, v}`;  `spd`: date hulls `{c, lo, hi}`.
  *   A string key and its value in one string make every string condition (equality, `$in`,
- *   prefix range, `:contains`, negations) a condition on one scalar index over one field, which
- *   MongoDB and SecantusDB both bound tightly (SecantusDB builds no compound bounds for a
- *   multikey `$elemMatch`).
+ *   prefix range, `:contains`, negations) a condition on one indexed field (SecantusDB builds no
+ *   compound bounds for a two-field multikey `$elemMatch`); ranges stay in an `$elemMatch` so
+ *   both bounds hold for one value.
  * - Sort keys (`sp.<code>__sort`), date hulls (`sp.<code>.lo/.hi`) and several-date lists
  *   (`sp.<code>.all`) stay scalar fields of `sp` for every parameter: sorting and paging need them.
  *
