@@ -11,7 +11,7 @@ import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
-import type { RequestContext } from './security/context.js';
+import { unrestrictedCaller, type RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
 import { KeyStats, SearchRegistry, isSearchIndexName, searchFields, searchIndexes } from './search/index.js';
@@ -81,7 +81,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl };
+    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller: unrestrictedCaller(request.ip) };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
   // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
