@@ -11,10 +11,12 @@ import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
-import { unrestrictedCaller, type RequestContext } from './security/context.js';
+import { AccessPolicy } from './security/access.js';
+import { accessFields } from './security/access-fields.js';
+import { unrestrictedCaller, type Caller, type RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
-import { ResourceStore } from './store/index.js';
-import { KeyStats, SearchRegistry, isSearchIndexName, searchFields, searchIndexes } from './search/index.js';
+import { ResourceStore, accessIndexes } from './store/index.js';
+import { KeyStats, SearchRegistry, extractSearchValues, isSearchIndexName, restrictionFilter, searchIndexes, storedFields } from './search/index.js';
 import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
@@ -55,25 +57,32 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   const store = new ResourceStore(
     db,
     async (type, resource) => {
-      const fields = searchFields(registry, config.baseUrl, type, resource);
-      await keyStats.record(type, resource.id!, fields.sp);
-      return fields;
+      const sp = extractSearchValues(registry, config.baseUrl, type, resource);
+      const search = storedFields(type, sp);
+      await keyStats.record(type, resource.id!, search.sp);
+      return { search, access: accessFields(type, resource, sp) };
     },
     config.dbQueryTimeoutMs,
   );
   const declared = searchIndexes(registry, storedTypes);
-  await ensureIndexes(db, [...ResourceStore.indexes, ...declared], isSearchIndexName);
+  await ensureIndexes(db, [...ResourceStore.indexes, ...accessIndexes(storedTypes), ...declared], isSearchIndexName);
   await registry.refresh(true);
   await keyStats.complete(storedTypes);
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
+  const accessPolicy = (caller: Caller) =>
+    new AccessPolicy(caller, {
+      restrictedLabels: config.restrictedLabels,
+      restriction: (type, query) => restrictionFilter(registry, config, type, query),
+    });
   const deps: ServiceDeps = {
     config,
     store,
     validator: createValidator({ db, ...config.validation }),
+    storedTypes,
     searchParams: capabilitySearchParams(registry),
   };
-  const searchDeps = { config, db, registry, declared, storedTypes, keyStats };
+  const searchDeps = { config, db, store, registry, declared, storedTypes, keyStats };
 
   registerJsonBodies(app);
   registerErrorHandling(app);
@@ -81,8 +90,13 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller: unrestrictedCaller(request.ip) };
+    const caller = unrestrictedCaller(request.ip);
+    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller, access: accessPolicy(caller) };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
+  });
+  // Authentication (onRequest) may have replaced the caller: compile what it may do before any handler runs.
+  app.addHook('preHandler', async (request) => {
+    if ((request.ctx.access as AccessPolicy).caller !== request.ctx.caller) request.ctx.access = accessPolicy(request.ctx.caller);
   });
   // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
   app.addHook('onResponse', async (request, reply) => {

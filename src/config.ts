@@ -24,6 +24,8 @@ export interface Config {
   /** The most matches a chain's or `_has`'s inner search, or the rest of its search, may have to drive it. */
   maxChainMatches: number;
   validation: ValidationConfig;
+  /** Security label codes (meta.security) only tokens granting them may see (RESTRICTED_LABELS). */
+  restrictedLabels: string[];
 }
 
 /** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated). */
@@ -59,6 +61,18 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1
   return value;
 }
 
+/**
+ * Confidentiality R (restricted) and V (very restricted), and the v3 ActCode sensitivity codes
+ * of the kinds of care most laws protect apart (substance use, HIV, mental health, genetics...).
+ */
+const DEFAULT_RESTRICTED_LABELS = ['R', 'V', 'ETH', 'GDIS', 'HIV', 'MST', 'PSY', 'SCA', 'SDV', 'SEX', 'STD', 'TBOO', 'SUD', 'BH'];
+
+function listFrom(env: NodeJS.ProcessEnv, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  return raw.split(',').map((v) => v.trim()).filter(Boolean);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env, 'PORT', 8080, 0);
   const host = env.HOST || '0.0.0.0';
@@ -83,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 5, 0),
     maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
+    restrictedLabels: listFrom(env, 'RESTRICTED_LABELS', DEFAULT_RESTRICTED_LABELS),
   };
   if (config.defaultPageSize > config.maxPageSize) {
     throw new Error('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');

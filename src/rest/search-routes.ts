@@ -60,7 +60,7 @@ export function searchRoutes(deps: SearchDeps) {
     });
 
     const runReindex = async (request: FastifyRequest, reply: FastifyReply, types: string[]) => {
-      const counts = await reindex(deps, types);
+      const counts = await reindex(deps, request.ctx, types);
       const text = Object.entries(counts).map(([t, n]) => `${t}: ${n}`).join(', ');
       return sendJson(request, reply, 200, outcome([issue('information', 'informational', `Search values extracted again: ${text}`)]));
     };

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Document } from 'mongodb';
+import type { RequestAccess } from '../store/index.js';
 
 /** SMART v2 interaction letters; v1 `read` is r+s, `write` is c+u+d, `*` is all five. */
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
@@ -36,13 +36,15 @@ export interface Caller {
   purposeOfUse: string[];
   /** Security label codes (e.g. R, V, HIV) the token grants access to. */
   grantedLabels: string[];
+  /** Break-the-glass: purpose of use BTG asserted by a token allowed to (labels and Consent denials are overridden; audited). */
+  breakGlass: boolean;
   /** The network address the request came from. */
   address: string;
 }
 
 /** The caller when authorization is off: everything is allowed. */
 export function unrestrictedCaller(address: string): Caller {
-  return { authenticated: false, scopes: [], purposeOfUse: [], grantedLabels: [], address };
+  return { authenticated: false, scopes: [], purposeOfUse: [], grantedLabels: [], breakGlass: false, address };
 }
 
 /**
@@ -57,8 +59,9 @@ export interface RequestContext {
   baseUrl: string;
   caller: Caller;
   /**
-   * What this request may see of a resource type, as a MongoDB filter on current and history
-   * documents that every read path ANDs into its query. Absent or undefined: everything.
+   * What the caller may do and see, compiled from `caller` once authentication is done (before
+   * the handler runs): the store made for the request (`store.forRequest(ctx)`) applies it to
+   * every read, search, include, history, count and write.
    */
-  accessFilter?: (type: string) => Document | undefined;
+  access: RequestAccess;
 }

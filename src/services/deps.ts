@@ -8,6 +8,8 @@ export interface ServiceDeps {
   config: Config;
   store: ResourceStore;
   validator: Validator;
+  /** The resource types this server stores (system history covers them). */
+  storedTypes: string[];
   /** The search parameters of a type, as the CapabilityStatement lists them. */
   searchParams?: (type: string) => CapabilityStatementRestResourceSearchParam[];
 }

@@ -54,7 +54,7 @@ export async function history(
   const snapshot = cursor ? new Date(cursor.snapshot) : new Date();
   const until = at && at < snapshot ? at : snapshot;
   const query: HistoryQuery = { ...scope, since, until, count, position: cursor };
-  const page = await deps.store.history(query);
+  const page = await deps.store.forRequest(ctx).history(query, deps.storedTypes);
 
   const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
   const linkTo = (extra: Record<string, string>) => {

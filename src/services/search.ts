@@ -1,10 +1,12 @@
 import type { Bundle, BundleEntry, BundleLink, Resource } from 'fhir/r4';
-import type { Db, Document } from 'mongodb';
+import type { Document } from 'mongodb';
 import type { Config } from '../config.js';
 import type { IndexDeclaration } from '../db/indexes.js';
 import { parseSummary, shapeResource } from '../fhir/summary.js';
 import { issue, outcome } from '../outcome.js';
+import { forbidden } from '../outcome.js';
 import type { RequestContext } from '../security/context.js';
+import type { RequestAccess, ResourceStore } from '../store/index.js';
 import {
   KeyStats,
   DbTimer,
@@ -22,7 +24,7 @@ import {
 /** What the search service works with; built once at start-up. */
 export interface SearchDeps {
   config: Config;
-  db: Db;
+  store: ResourceStore;
   registry: SearchRegistry;
   declared: IndexDeclaration[];
   storedTypes: string[];
@@ -63,6 +65,20 @@ function entryOf(ctx: RequestContext, doc: Document, mode: 'match' | 'include', 
 }
 
 /**
+ * The types a search covers: a type-level or compartment search needs a scope for its type
+ * (403); a system search covers the types the token may search (403 when none).
+ */
+function searchableTypes(access: RequestAccess, scope: SearchScope): string[] {
+  if (scope.path !== '') {
+    for (const type of scope.types) access.require(type, 's');
+    return scope.types;
+  }
+  const types = scope.types.filter((type) => access.grants(type, 's'));
+  if (types.length === 0) throw forbidden('The access token has no scope to search any of these resource types');
+  return types;
+}
+
+/**
  * search-type, search-system and compartment search: parse, run, and answer a searchset
  * Bundle with opaque keyset paging links, includes, and an outcome entry for ignored parameters.
  */
@@ -76,12 +92,14 @@ export async function search(
   const started = performance.now();
   const timer = new DbTimer();
   await deps.registry.refresh();
-  const query = parseSearch(scope.types, entries, { registry: deps.registry, config: deps.config, strict });
+  const store = deps.store.forRequest(ctx);
+  const types = searchableTypes(store.access, scope);
+  const query = parseSearch(types, entries, { registry: deps.registry, config: deps.config, strict });
   const env: SearchEnv = {
-    db: deps.db,
+    db: store.db,
     registry: deps.registry,
     declared: deps.declared,
-    access: (type) => ctx.accessFilter?.(type),
+    access: (type) => store.access.filter(type, 's'),
     keyStats: deps.keyStats,
     timer,
     maxTimeMS: deps.config.dbQueryTimeoutMs,

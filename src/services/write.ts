@@ -44,10 +44,10 @@ async function noteProfileChange(deps: ServiceDeps, type: string): Promise<void>
 }
 
 /** create: POST [type]. The server picks a random id; any id in the body is ignored. */
-export async function createResource(deps: ServiceDeps, _ctx: RequestContext, type: string, body: unknown): Promise<WriteResult> {
+export async function createResource(deps: ServiceDeps, ctx: RequestContext, type: string, body: unknown): Promise<WriteResult> {
   const { resource, warnings } = await checkedResource(deps, type, body);
   const id = randomUUID();
-  const [outcome] = await deps.store.applyWrites([{ type, id, method: 'POST', resource, precondition: { kind: 'absent' } }]);
+  const [outcome] = await deps.store.forRequest(ctx).applyWrites([{ type, id, method: 'POST', resource, precondition: { kind: 'absent' } }]);
   await noteProfileChange(deps, type);
   return { ...outcome, warnings };
 }
@@ -55,7 +55,7 @@ export async function createResource(deps: ServiceDeps, _ctx: RequestContext, ty
 /** update: PUT [type]/[id], also update-as-create for a new client-chosen id. */
 export async function updateResource(
   deps: ServiceDeps,
-  _ctx: RequestContext,
+  ctx: RequestContext,
   type: string,
   id: string,
   body: unknown,
@@ -78,15 +78,15 @@ export async function updateResource(
   const { resource, warnings } = await checkedResource(deps, type, body);
   const precondition: Precondition =
     ifMatchVersion === undefined ? { kind: 'none' } : { kind: 'version', versionId: ifMatchVersion };
-  const [outcome] = await deps.store.applyWrites([{ type, id, method: 'PUT', resource, precondition }]);
+  const [outcome] = await deps.store.forRequest(ctx).applyWrites([{ type, id, method: 'PUT', resource, precondition }]);
   await noteProfileChange(deps, type);
   return { ...outcome, warnings };
 }
 
 /** delete: DELETE [type]/[id]. Deleting what is missing or already deleted changes nothing. */
-export async function deleteResource(deps: ServiceDeps, _ctx: RequestContext, type: string, id: string): Promise<WriteOutcome> {
+export async function deleteResource(deps: ServiceDeps, ctx: RequestContext, type: string, id: string): Promise<WriteOutcome> {
   assertWritable(type, 'DELETE');
-  const [outcome] = await deps.store.applyWrites([{ type, id, method: 'DELETE', precondition: { kind: 'none' } }]);
+  const [outcome] = await deps.store.forRequest(ctx).applyWrites([{ type, id, method: 'DELETE', precondition: { kind: 'none' } }]);
   if (outcome.changed) await noteProfileChange(deps, type);
   return outcome;
 }

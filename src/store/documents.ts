@@ -1,7 +1,17 @@
 import type { Resource } from 'fhir/r4';
 
+/**
+ * What access decisions need, kept on current and history documents (delete markers included)
+ * so every read path can filter by index: the compartments a resource belongs to
+ * (`Patient/123`) and its security label codes (`R`, `HIV`).
+ */
+export interface AccessFields {
+  compartments: string[];
+  labels: string[];
+}
+
 /** The current version of one resource, in the collection named after its type. */
-export interface CurrentDocument {
+export interface CurrentDocument extends Partial<AccessFields> {
   _id: string;
   versionId: number;
   lastUpdated: Date;
@@ -13,7 +23,7 @@ export interface CurrentDocument {
 }
 
 /** One version (or delete marker) of one resource, in the shared history collection. */
-export interface HistoryDocument {
+export interface HistoryDocument extends Partial<AccessFields> {
   /** `Type/id/versionId`: its uniqueness is what keeps two writers from making the same version. */
   _id: string;
   type: string;
@@ -32,7 +42,7 @@ export function historyKey(type: string, id: string, versionId: number): string 
 }
 
 /** What a read returns: one version of one resource. */
-export interface StoredVersion {
+export interface StoredVersion extends Partial<AccessFields> {
   type: string;
   id: string;
   versionId: number;
@@ -41,22 +51,32 @@ export interface StoredVersion {
   resource?: Resource;
 }
 
-/**
- * Turns a resource into the extra (search) fields of its current document. Asynchronous: it may
- * record facts the searches rely on (the longest date span) before the document is written.
- */
-export type IndexFieldsExtractor = (type: string, resource: Resource) => Promise<object>;
+/** What is extracted from a resource when it is written. */
+export interface ExtractedFields {
+  /** The search fields of its current document (owned by src/search). */
+  search: object;
+  access: AccessFields;
+}
 
-export async function currentDocumentFrom(version: HistoryDocument, extract: IndexFieldsExtractor): Promise<CurrentDocument> {
+/**
+ * Extracts the search and access fields of a resource. Asynchronous: it may record facts the
+ * searches rely on (the longest date span) before the document is written.
+ */
+export type IndexFieldsExtractor = (type: string, resource: Resource) => Promise<ExtractedFields>;
+
+/** The current document of a version, with its fields as extracted (undefined for a delete marker). */
+export function currentDocumentFrom(version: HistoryDocument, extracted: ExtractedFields | undefined): CurrentDocument {
   const doc: CurrentDocument = {
     _id: version.id,
     versionId: version.versionId,
     lastUpdated: version.lastUpdated,
     deleted: version.deleted,
   };
-  if (!version.deleted && version.resource) {
+  if (version.compartments) doc.compartments = version.compartments;
+  if (version.labels) doc.labels = version.labels;
+  if (!version.deleted && version.resource && extracted) {
     doc.resource = version.resource;
-    Object.assign(doc, await extract(version.type, version.resource));
+    Object.assign(doc, extracted.search);
   }
   return doc;
 }
@@ -69,5 +89,7 @@ export function storedVersionFrom(doc: HistoryDocument): StoredVersion {
     lastUpdated: doc.lastUpdated,
     deleted: doc.deleted,
     resource: doc.resource,
+    compartments: doc.compartments,
+    labels: doc.labels,
   };
 }

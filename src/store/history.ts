@@ -1,4 +1,4 @@
-import type { Db, Filter } from 'mongodb';
+import type { Db, Document, Filter } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
 import { HISTORY_COLLECTION, type HistoryDocument } from './documents.js';
 
@@ -20,6 +20,12 @@ export const HISTORY_INDEXES: IndexDeclaration[] = [
     key: { lastUpdated: -1, _id: -1 },
     options: { name: 'system_history' },
     servesQuery: 'GET /_history; start-up recovery of recent writes',
+  },
+  {
+    collection: HISTORY_COLLECTION,
+    key: { compartments: 1, lastUpdated: -1, _id: -1 },
+    options: { name: 'compartment_history' },
+    servesQuery: 'history under a patient/ scope (the patient compartment, newest first)',
   },
 ];
 
@@ -50,8 +56,8 @@ export interface HistoryPage {
   hasNewer: boolean;
 }
 
-function baseFilter(query: HistoryQuery): Filter<HistoryDocument> {
-  const filter: Filter<HistoryDocument> = {};
+function baseFilter(query: HistoryQuery, access: Filter<Document> | undefined): Filter<HistoryDocument> {
+  const filter: Filter<HistoryDocument> = access ? { $and: [access as Filter<HistoryDocument>] } : {};
   if (query.type) filter.type = query.type;
   if (query.id) filter.id = query.id;
   const range: { $gte?: Date; $lte?: Date } = {};
@@ -68,9 +74,9 @@ function beyond(position: HistoryPosition, older: boolean): Filter<HistoryDocume
 }
 
 /** One page of history, by keyset (lastUpdated, _id): no skip, stable while writes arrive. */
-export async function readHistoryPage(db: Db, query: HistoryQuery, maxTimeMS: number): Promise<HistoryPage> {
+export async function readHistoryPage(db: Db, query: HistoryQuery, access: Filter<Document> | undefined, maxTimeMS: number): Promise<HistoryPage> {
   const history = db.collection<HistoryDocument>(HISTORY_COLLECTION);
-  const base = baseFilter(query);
+  const base = baseFilter(query, access);
   const goingNewer = query.position?.direction === 'previous';
   const filter = query.position ? { $and: [base, beyond(query.position, !goingNewer)] } : base;
   const order = goingNewer ? 1 : -1;
@@ -87,6 +93,6 @@ export async function readHistoryPage(db: Db, query: HistoryQuery, maxTimeMS: nu
   };
 }
 
-export async function countHistory(db: Db, query: HistoryQuery, maxTimeMS: number): Promise<number> {
-  return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query), { maxTimeMS });
+export async function countHistory(db: Db, query: HistoryQuery, access: Filter<Document> | undefined, maxTimeMS: number): Promise<number> {
+  return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query, access), { maxTimeMS });
 }

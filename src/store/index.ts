@@ -1,32 +1,37 @@
 import type { Db } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
-import {
-  HISTORY_COLLECTION,
-  historyKey,
-  storedVersionFrom,
-  type CurrentDocument,
-  type HistoryDocument,
-  type IndexFieldsExtractor,
-  type StoredVersion,
-} from './documents.js';
-import { HISTORY_INDEXES, countHistory, readHistoryPage, type HistoryPage, type HistoryQuery } from './history.js';
+import { currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor } from './documents.js';
+import { HISTORY_INDEXES } from './history.js';
 import { recoverRecentWrites } from './recovery.js';
-import { Writer, type PlannedWrite, type WriteOutcome } from './write.js';
+import { RequestStore, type RequestAccess } from './request-store.js';
+import { Writer } from './write.js';
 
-export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtractor } from './documents.js';
+export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtractor, AccessFields, ExtractedFields } from './documents.js';
 export type { HistoryPage, HistoryQuery, HistoryPosition } from './history.js';
-export type { PlannedWrite, Precondition, WriteOutcome } from './write.js';
+export type { PlannedWrite, Precondition, WriteOutcome, WriteGuard } from './write.js';
+export type { RequestStore, RequestAccess } from './request-store.js';
+
+/** Every stored type's current documents can be filtered by compartment through this index. */
+export function accessIndexes(types: string[]): IndexDeclaration[] {
+  return types.map((type) => ({
+    collection: type,
+    key: { compartments: 1, _id: 1 },
+    options: { name: 'access_compartments' },
+    servesQuery: 'reads and searches under a patient/ scope (the patient compartment)',
+  }));
+}
 
 /**
- * The resource repository: current versions, history, and the one write path. Every read it
+ * The resource repository: current versions, history, and the one write path. Requests see
+ * it through `forRequest`, which applies their access to every read and write. Every read it
  * makes for a request is bounded by `maxTimeMS` (DB_QUERY_TIMEOUT_MS).
  */
 export class ResourceStore {
   private readonly writer: Writer;
 
   constructor(
-    readonly db: Db,
-    extract: IndexFieldsExtractor,
+    private readonly db: Db,
+    private readonly extract: IndexFieldsExtractor,
     private readonly maxTimeMS: number,
   ) {
     this.writer = new Writer(db, extract, maxTimeMS);
@@ -34,32 +39,39 @@ export class ResourceStore {
 
   static readonly indexes: readonly IndexDeclaration[] = HISTORY_INDEXES;
 
-  /** The current version, or undefined when the id was never written. Deleted ones are returned with deleted=true. */
-  async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
-    const doc = await this.db
-      .collection<CurrentDocument>(type)
-      .findOne({ _id: id }, { projection: { _id: 1, versionId: 1, lastUpdated: 1, deleted: 1, resource: 1 }, maxTimeMS: this.maxTimeMS });
-    if (!doc) return undefined;
-    return { type, id, versionId: doc.versionId, lastUpdated: doc.lastUpdated, deleted: doc.deleted, resource: doc.resource };
+  /** The store as seen by one request with this access (compiled from its token). */
+  forRequest(ctx: { access: RequestAccess }): RequestStore {
+    return new RequestStore(this.db, this.writer, this.maxTimeMS, ctx.access);
   }
 
-  async readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-    const doc = await this.db
-      .collection<HistoryDocument>(HISTORY_COLLECTION)
-      .findOne({ _id: historyKey(type, id, versionId) }, { maxTimeMS: this.maxTimeMS });
-    return doc ? storedVersionFrom(doc) : undefined;
-  }
-
-  applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
-    return this.writer.applyWrites(writes);
-  }
-
-  async history(query: HistoryQuery): Promise<HistoryPage & { total: number }> {
-    const [page, total] = await Promise.all([
-      readHistoryPage(this.db, query, this.maxTimeMS),
-      countHistory(this.db, query, this.maxTimeMS),
-    ]);
-    return { ...page, total };
+  /**
+   * `$reindex`: extracts the search and access fields of every current resource of `type`
+   * again (after a SearchParameter was added or changed). Each document is replaced only if
+   * it is still the version read, so a concurrent write is never overwritten with stale values.
+   */
+  async reindex(type: string): Promise<number> {
+    const collection = this.db.collection<CurrentDocument>(type);
+    let done = 0;
+    let batch: CurrentDocument[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await collection.bulkWrite(
+        batch.map((doc) => ({ replaceOne: { filter: { _id: doc._id, versionId: doc.versionId }, replacement: doc } })),
+        { ordered: false },
+      );
+      batch = [];
+    };
+    // No maxTimeMS: a cursor's limit covers all its batches, and this one walks the whole collection.
+    const cursor = collection.find({ deleted: false }, { projection: { _id: 1, versionId: 1, lastUpdated: 1, resource: 1 } });
+    for await (const doc of cursor) {
+      const version = { ...doc, type, id: doc._id, deleted: false, method: 'PUT' as const, _id: `${type}/${doc._id}/${doc.versionId}` };
+      const extracted = await this.extract(type, doc.resource!);
+      batch.push(currentDocumentFrom({ ...version, ...extracted.access }, extracted));
+      done++;
+      if (batch.length >= 500) await flush();
+    }
+    await flush();
+    return done;
   }
 
   /** Start-up work, not a request's: its scan of recent history has no time limit. */

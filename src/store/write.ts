@@ -30,6 +30,13 @@ export interface PlannedWrite {
   precondition: Precondition;
 }
 
+/**
+ * The request's check of a write, made before anything is written: `existing` is the current
+ * document (null when none), `next` the document the write would make current (a delete
+ * marker for a delete). It throws to refuse.
+ */
+export type WriteGuard = (write: PlannedWrite, existing: CurrentDocument | null, next: CurrentDocument) => void;
+
 export interface WriteOutcome {
   version: StoredVersion;
   /** True when this write made the first version of the id (or revived a deleted one, for PUT). */
@@ -61,13 +68,13 @@ export class Writer {
     private readonly maxTimeMS: number,
   ) {}
 
-  async applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
+  async applyWrites(writes: PlannedWrite[], guard?: WriteGuard): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = [];
-    for (const write of writes) outcomes.push(await this.applyWrite(write));
+    for (const write of writes) outcomes.push(await this.applyWrite(write, guard));
     return outcomes;
   }
 
-  private async applyWrite(write: PlannedWrite): Promise<WriteOutcome> {
+  private async applyWrite(write: PlannedWrite, guard: WriteGuard | undefined): Promise<WriteOutcome> {
     const current = this.db.collection<CurrentDocument>(write.type);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const existing = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
@@ -76,6 +83,13 @@ export class Writer {
         return { version: versionOf(write, existing), created: false, changed: false };
       }
       const next = buildVersion(write, existing);
+      const extracted = next.resource ? await this.extract(write.type, next.resource) : undefined;
+      // A delete marker keeps the access fields of what it deletes, so it is filtered alike.
+      const access = extracted?.access ?? { compartments: existing?.compartments ?? [], labels: existing?.labels ?? [] };
+      next.compartments = access.compartments;
+      next.labels = access.labels;
+      const nextCurrent = currentDocumentFrom(next, extracted);
+      guard?.(write, existing, nextCurrent);
       try {
         await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).insertOne(next);
       } catch (error) {
@@ -91,7 +105,7 @@ export class Writer {
         await pause(attempt);
         continue;
       }
-      await this.moveCurrent(next, existing?.versionId);
+      await this.moveCurrent(write.type, nextCurrent, existing?.versionId);
       return {
         version: storedVersionFrom(next),
         created: !existing || (existing.deleted && write.method !== 'DELETE'),
@@ -101,10 +115,9 @@ export class Writer {
     throw conflict(`${write.type}/${write.id} is being changed by too many requests at once; try again`);
   }
 
-  /** Moves the current document from version `from` (or nothing) to `version`. */
-  private async moveCurrent(version: HistoryDocument, from: number | undefined): Promise<void> {
-    const current = this.db.collection<CurrentDocument>(version.type);
-    const doc = await currentDocumentFrom(version, this.extract);
+  /** Makes `doc` (a version's current document) current if the current one is still at version `from` (or absent). */
+  private async moveCurrent(type: string, doc: CurrentDocument, from: number | undefined): Promise<void> {
+    const current = this.db.collection<CurrentDocument>(type);
     if (from === undefined) {
       try {
         await current.insertOne(doc);
@@ -115,7 +128,7 @@ export class Writer {
       return;
     }
     // Matching nothing means a helper moved it on already: the version is committed either way.
-    await current.replaceOne({ _id: version.id, versionId: from }, doc);
+    await current.replaceOne({ _id: doc._id, versionId: from }, doc);
   }
 
   /**
@@ -126,7 +139,8 @@ export class Writer {
     const history = this.db.collection<HistoryDocument>(HISTORY_COLLECTION);
     const version = await history.findOne({ _id: historyKey(type, id, versionId) }, { maxTimeMS: this.maxTimeMS });
     if (!version) return;
-    await this.moveCurrent(version, versionId > 1 ? versionId - 1 : undefined);
+    const extracted = version.resource && !version.deleted ? await this.extract(type, version.resource) : undefined;
+    await this.moveCurrent(type, currentDocumentFrom(version, extracted), versionId > 1 ? versionId - 1 : undefined);
   }
 }
 

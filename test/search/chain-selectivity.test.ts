@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { CommandStartedEvent, Document } from 'mongodb';
+import { asCaller, RESTRICTED } from '../helpers/access.js';
 import { createAll, matchIds } from '../helpers/search.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -9,11 +10,15 @@ const CAP = { MAX_CHAIN_MATCHES: '20' };
 const LOINC = 'http://loinc.org';
 const pad = (n: number) => String(n).padStart(2, '0');
 
-const patients = Array.from({ length: 60 }, (_, n) => ({
+/** Hidden from a caller not granted the restricted label: patients p02 and p06, documents c05 and n1. */
+const HIDDEN = ['p02', 'p06', 'c05', 'n1'];
+const labelled = <T extends { id: string }>(r: T) => (HIDDEN.includes(r.id) ? { ...r, meta: RESTRICTED } : r);
+
+const patients = Array.from({ length: 60 }, (_, n) => labelled({
   resourceType: 'Patient', id: `p${pad(n)}`, gender: n % 2 === 0 ? 'female' : 'male',
   name: [{ family: [3, 4, 5, 6].includes(n) ? 'Kim' : 'Lee' }],
 }));
-const doc = (id: string, patient: string, code: string) => ({
+const doc = (id: string, patient: string, code: string) => labelled({
   resourceType: 'DocumentReference', id, status: 'current', subject: { reference: `Patient/${patient}` },
   type: { coding: [{ system: LOINC, code }] }, content: [{ attachment: { contentType: 'text/plain' } }],
 });
@@ -27,14 +32,8 @@ const NESTED = 'DocumentReference?type=11488-4&subject:Patient._has:DocumentRefe
 const IN_COMPARTMENT = 'Patient/p00/DocumentReference?subject:Patient.gender=female';
 const HAS_SMALL_INNER = 'Patient?_has:DocumentReference:subject:type=11488-4';
 
-/** Hides patients p02 and p06 and documents c05 and n1. */
-const narrowed = {
-  contextHook: (ctx: any) => ({
-    ...ctx,
-    accessFilter: (type: string) =>
-      type === 'Patient' ? { _id: { $nin: ['p02', 'p06'] } } : type === 'DocumentReference' ? { _id: { $nin: ['c05', 'n1'] } } : undefined,
-  }),
-};
+/** A caller not granted the restricted label: HIDDEN is out of its sight. */
+const narrowed = asCaller({});
 
 async function problem(s: TestServer, url: string): Promise<{ status: number; issue: any }> {
   const response = await s.request({ method: 'GET', url: `/fhir/${url}` });

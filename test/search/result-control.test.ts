@@ -1,4 +1,5 @@
 import t from 'tap';
+import { asCaller, RESTRICTED } from '../helpers/access.js';
 import { createAll, matchIds, searchBundle } from '../helpers/search.js';
 import { FHIR_JSON_HEADERS, startTestServer } from '../helpers/server.js';
 import { SearchRegistry, searchIndexes } from '../../src/search/index.js';
@@ -108,13 +109,13 @@ t.test('POST _search with a form body', async (t) => {
   t.equal(json.statusCode, 415, 'form bodies are only parsed for _search');
 });
 
-t.test('an access filter from the security context narrows matches, includes and counts', async (t) => {
-  const s = await startTestServer(t, {
-    app: { contextHook: (ctx) => ({ ...ctx, accessFilter: (type) => (type === 'Patient' ? { _id: { $ne: 'secret' } } : undefined) }) },
-  });
-  await createAll(s, [
+t.test('the access filter of the caller narrows matches, includes and counts', async (t) => {
+  // A restricted-label resource is hidden from a token that is not granted the label.
+  const writer = await startTestServer(t);
+  const s = await startTestServer(t, { dbName: writer.db.databaseName, app: asCaller({}) });
+  await createAll(writer, [
     { resourceType: 'Patient', id: 'open', gender: 'male' },
-    { resourceType: 'Patient', id: 'secret', gender: 'male' },
+    { resourceType: 'Patient', id: 'secret', gender: 'male', meta: RESTRICTED },
     { resourceType: 'DocumentReference', id: 'd', status: 'current', subject: { reference: 'Patient/secret' }, content: [{ attachment: { contentType: 'text/plain' } }] },
   ]);
   const b = await searchBundle(s, 'Patient?gender=male&_total=accurate');

@@ -1,0 +1,137 @@
+import { Query } from 'mingo';
+import type { Document, Filter } from 'mongodb';
+import { forbidden } from '../outcome.js';
+import type { PlannedWrite, RequestAccess, WriteGuard } from '../store/index.js';
+import type { Caller, Interaction, Scope } from './context.js';
+
+/** A filter no document matches: what a type the token has no scope for shows. */
+export const MATCH_NOTHING: Filter<Document> = { _id: { $in: [] } };
+
+/** What compiling a caller's access needs from the rest of the server. */
+export interface AccessOptions {
+  /** Security label codes only tokens granting them may see (RESTRICTED_LABELS). */
+  restrictedLabels: readonly string[];
+  /** A scope's query restriction as a filter on current documents of a type (undefined: not expressible). */
+  restriction: (type: string, query: [string, string][]) => Filter<Document> | undefined;
+}
+
+const VERB: Record<Interaction, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
+
+const and = (parts: (Filter<Document> | undefined)[]): Filter<Document> | undefined => {
+  const present = parts.filter((p): p is Filter<Document> => p !== undefined && Object.keys(p).length > 0);
+  if (present.length === 0) return undefined;
+  return present.length === 1 ? present[0] : { $and: present };
+};
+
+/**
+ * What one caller may do, compiled from its token: which interactions its scopes grant on each
+ * type, and the MongoDB filter every read of a type ANDs in (its patient compartment, the
+ * query restrictions of its v2 scopes, the security labels it is not granted). Writes are
+ * checked in memory against the same filter, on the document as it would be stored.
+ */
+export class AccessPolicy implements RequestAccess {
+  private readonly filters = new Map<string, Filter<Document> | undefined>();
+  private readonly hiddenLabels: string[];
+
+  constructor(
+    readonly caller: Caller,
+    private readonly options: AccessOptions,
+  ) {
+    const granted = new Set(caller.grantedLabels);
+    this.hiddenLabels = caller.breakGlass ? [] : options.restrictedLabels.filter((l) => !granted.has(l));
+  }
+
+  /** Everything allowed: authorization is off. */
+  get unrestricted(): boolean {
+    return !this.caller.authenticated;
+  }
+
+  private scopesFor(type: string, interaction: Interaction): Scope[] {
+    return this.caller.scopes.filter((s) => (s.type === '*' || s.type === type) && s.interactions.has(interaction));
+  }
+
+  grants(type: string, interaction: Interaction): boolean {
+    return this.unrestricted || this.scopesFor(type, interaction).length > 0;
+  }
+
+  /** 403 unless the token has a scope for `interaction` on `type`. */
+  require(type: string, interaction: Interaction): void {
+    if (this.grants(type, interaction)) return;
+    throw forbidden(`The access token has no scope to ${VERB[interaction]} ${type} resources (for example patient/${type}.${interaction === 'r' || interaction === 's' ? 'rs' : 'cud'})`);
+  }
+
+  /** The compartment a scope's context limits it to, or undefined for none. */
+  private compartmentOf(scope: Scope): Filter<Document> | undefined {
+    if (scope.context === 'patient') {
+      return this.caller.patient ? { compartments: `Patient/${this.caller.patient}` } : MATCH_NOTHING;
+    }
+    // A patient signed in with user/ scopes is still only that patient.
+    if (scope.context === 'user' && this.caller.fhirUser?.startsWith('Patient/')) return { compartments: this.caller.fhirUser };
+    return undefined;
+  }
+
+  private scopeFilter(scope: Scope, type: string, withQuery: boolean): Filter<Document> | undefined {
+    const compartment = this.compartmentOf(scope);
+    if (!scope.query || !withQuery) return compartment;
+    const restriction = this.options.restriction(type, scope.query);
+    return restriction ? and([compartment, restriction]) ?? {} : MATCH_NOTHING;
+  }
+
+  /** What every scope granting `interaction` on `type` lets through, ORed, plus the label rule. */
+  private compile(type: string, interaction: Interaction, withQuery: boolean): Filter<Document> | undefined {
+    if (this.unrestricted) return undefined;
+    const scopes = this.scopesFor(type, interaction);
+    if (scopes.length === 0) return MATCH_NOTHING;
+    const parts = scopes.map((s) => this.scopeFilter(s, type, withQuery));
+    // One unrestricted scope makes the others irrelevant.
+    const byScope = parts.some((p) => p === undefined || Object.keys(p).length === 0) ? undefined : parts.length === 1 ? parts[0] : { $or: parts as Filter<Document>[] };
+    const labels = this.hiddenLabels.length > 0 ? { labels: { $nin: this.hiddenLabels } } : undefined;
+    return and([byScope, labels]);
+  }
+
+  /**
+   * The filter on current documents of `type` for `interaction` (r: read, s: search and
+   * includes); MATCH_NOTHING when no scope grants it, undefined when everything is visible.
+   */
+  filter(type: string, interaction: Interaction): Filter<Document> | undefined {
+    const key = `${type}\u0000${interaction}`;
+    if (!this.filters.has(key)) this.filters.set(key, this.compile(type, interaction, true));
+    return this.filters.get(key);
+  }
+
+  /**
+   * The filter on history documents, which keep access fields but no search values: a
+   * query-restricted scope cannot be applied to them, so it gives no history (403 if it is
+   * the only scope).
+   */
+  historyFilter(type: string, interaction: Interaction): Filter<Document> | undefined {
+    const scopes = this.scopesFor(type, interaction);
+    if (!this.unrestricted && scopes.length > 0 && scopes.every((s) => s.query)) {
+      throw forbidden(`The access token's ${type} scopes carry query restrictions, which history and versions cannot be checked against`);
+    }
+    return this.compile(type, interaction, false);
+  }
+
+  /** Refuses a write whose resource, before or after it, lies outside what the token may write. */
+  readonly guard: WriteGuard = (write, existing, next) => {
+    if (this.unrestricted) return;
+    const interaction = writeInteraction(write);
+    this.require(write.type, interaction);
+    const filter = this.compile(write.type, interaction, true);
+    if (!filter) return;
+    const query = new Query(filter as Record<string, unknown>);
+    if (existing && !existing.deleted && !query.test(existing)) {
+      throw forbidden(`${write.type}/${write.id} is outside what this access token may ${VERB[interaction]}`);
+    }
+    if (!next.deleted && !query.test(next)) {
+      throw forbidden(
+        `This ${write.type} would be outside what the access token may write (its patient compartment, scope restrictions or security labels)`,
+      );
+    }
+  };
+}
+
+function writeInteraction(write: PlannedWrite): Interaction {
+  if (write.method === 'POST') return 'c';
+  return write.method === 'PUT' ? 'u' : 'd';
+}

@@ -1,0 +1,83 @@
+import type { Db, Document, Filter } from 'mongodb';
+import { forbidden } from '../outcome.js';
+import { HISTORY_COLLECTION, historyKey, storedVersionFrom, type CurrentDocument, type HistoryDocument, type StoredVersion } from './documents.js';
+import { countHistory, readHistoryPage, type HistoryPage, type HistoryQuery } from './history.js';
+import type { PlannedWrite, WriteGuard, WriteOutcome, Writer } from './write.js';
+
+type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
+
+/** What the store needs of a request's authorization (src/security/access.ts compiles it). */
+export interface RequestAccess {
+  /** Throws 403 unless the request may do `interaction` on `type`. */
+  require(type: string, interaction: Interaction): void;
+  grants(type: string, interaction: Interaction): boolean;
+  /** ANDed into every read of current documents of `type` (undefined: everything). */
+  filter(type: string, interaction: Interaction): Filter<Document> | undefined;
+  /** ANDed into every read of history documents of `type`. */
+  historyFilter(type: string, interaction: Interaction): Filter<Document> | undefined;
+  guard: WriteGuard;
+}
+
+const withAccess = (filter: Document, access: Filter<Document> | undefined): Filter<Document> =>
+  access ? { $and: [filter, access] } : filter;
+
+/**
+ * The store as one request sees it: every read ANDs the request's access filter (so what the
+ * caller may not see answers as if it did not exist) and every write passes its guard.
+ */
+export class RequestStore {
+  constructor(
+    /** For the search engine (src/search), which ANDs `access.filter(type, 's')` into each of its queries. */
+    readonly db: Db,
+    private readonly writer: Writer,
+    private readonly maxTimeMS: number,
+    readonly access: RequestAccess,
+  ) {}
+
+  /** The current version, or undefined when never written or not visible. Deleted ones come with deleted=true. */
+  async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
+    this.access.require(type, 'r');
+    const doc = await this.db.collection(type).findOne(withAccess({ _id: id }, this.access.filter(type, 'r')), {
+      projection: { _id: 1, versionId: 1, lastUpdated: 1, deleted: 1, resource: 1, compartments: 1, labels: 1 },
+      maxTimeMS: this.maxTimeMS,
+    });
+    if (!doc) return undefined;
+    const { versionId, lastUpdated, deleted, resource, compartments, labels } = doc as unknown as CurrentDocument;
+    return { type, id, versionId, lastUpdated, deleted, resource, compartments, labels };
+  }
+
+  async readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    this.access.require(type, 'r');
+    const filter = withAccess({ _id: historyKey(type, id, versionId) }, this.access.historyFilter(type, 'r'));
+    const doc = await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).findOne(filter as Filter<HistoryDocument>, { maxTimeMS: this.maxTimeMS });
+    return doc ? storedVersionFrom(doc) : undefined;
+  }
+
+  /** Instance, type or system history of what the request may read (`types`: the stored types, for system history). */
+  async history(query: HistoryQuery, types: string[]): Promise<HistoryPage & { total: number }> {
+    const filter = this.historyAccess(query.type ? [query.type] : types);
+    const [page, total] = await Promise.all([
+      readHistoryPage(this.db, query, filter, this.maxTimeMS),
+      countHistory(this.db, query, filter, this.maxTimeMS),
+    ]);
+    return { ...page, total };
+  }
+
+  private historyAccess(types: string[]): Filter<Document> | undefined {
+    const readable = types.filter((t) => this.access.grants(t, 'r'));
+    if (readable.length === 0) {
+      if (types.length === 1) this.access.require(types[0], 'r');
+      throw forbidden('The access token has no scope to read any resource type');
+    }
+    const filters = readable.map((t) => this.access.historyFilter(t, 'r'));
+    if (readable.length === types.length && filters.every((f) => f === undefined)) return undefined;
+    // The same rule for every type (a patient compartment, labels): one clause, not one per type.
+    const same = filters.every((f) => JSON.stringify(f) === JSON.stringify(filters[0]));
+    if (same) return withAccess(readable.length === types.length ? {} : { type: { $in: readable } }, filters[0]);
+    return { $or: readable.map((t, i) => withAccess({ type: t }, filters[i])) };
+  }
+
+  applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
+    return this.writer.applyWrites(writes, this.access.guard);
+  }
+}
