@@ -1,0 +1,125 @@
+import t from 'tap';
+import { patientApp } from '../helpers/access.js';
+import { createAll, matchIds, searchBundle } from '../helpers/search.js';
+import { FHIR_JSON_HEADERS, startTestServer, type TestServer } from '../helpers/server.js';
+
+// Alice's app (patient/ scopes for alice) against a database holding Alice's and Bob's records.
+const LOINC = 'http://loinc.org';
+const doc = (id: string, subject: string, extra: Record<string, unknown> = {}) => ({
+  resourceType: 'DocumentReference', id, status: 'current', subject: { reference: `Patient/${subject}` },
+  type: { coding: [{ system: LOINC, code: '11488-4' }] }, content: [{ attachment: { contentType: 'text/plain' } }], ...extra,
+});
+const records = [
+  { resourceType: 'Patient', id: 'alice', name: [{ family: 'Able' }], gender: 'female' },
+  { resourceType: 'Patient', id: 'bob', name: [{ family: 'Baker' }], gender: 'male' },
+  doc('a1', 'alice'),
+  // Alice's document that Bob wrote: in both compartments (author is a Patient compartment parameter).
+  doc('a2', 'alice', { author: [{ reference: 'Patient/bob' }] }),
+  doc('b1', 'bob'),
+  doc('b2', 'bob'),
+];
+
+const allEntryIds = (bundle: any): string[] => (bundle.entry ?? []).map((e: any) => e.resource?.id).filter(Boolean).sort();
+
+async function setup(t: Parameters<typeof startTestServer>[0]): Promise<{ admin: TestServer; alice: TestServer }> {
+  const admin = await startTestServer(t);
+  await createAll(admin, records);
+  // Bob's record changes once more, so his history has two versions.
+  await createAll(admin, [{ ...records[1], gender: 'other' }]);
+  const alice = await startTestServer(t, { dbName: admin.db.databaseName, app: patientApp('alice') });
+  return { admin, alice };
+}
+
+t.test('a patient app reads its own records', async (t) => {
+  const { alice } = await setup(t);
+  t.equal((await alice.request({ method: 'GET', url: '/fhir/Patient/alice' })).statusCode, 200);
+  t.equal((await alice.request({ method: 'GET', url: '/fhir/DocumentReference/a1' })).statusCode, 200);
+  t.equal((await alice.request({ method: 'GET', url: '/fhir/Patient/alice/_history/1' })).statusCode, 200);
+});
+
+t.test("another patient's records answer 404, as if they did not exist", async (t) => {
+  const { alice } = await setup(t);
+  for (const url of ['Patient/bob', 'DocumentReference/b1', 'Patient/bob/_history/1', 'DocumentReference/b1/_history/1']) {
+    const r = await alice.request({ method: 'GET', url: `/fhir/${url}` });
+    t.equal(r.statusCode, 404, url);
+    t.equal(alice.json(r).resourceType, 'OperationOutcome');
+  }
+});
+
+t.test('searches, _id lists and totals are narrowed to the compartment', async (t) => {
+  const { alice } = await setup(t);
+  t.same(await matchIds(alice, 'Patient'), ['alice']);
+  t.same(await matchIds(alice, 'Patient?_id=bob,alice'), ['alice']);
+  t.same(await matchIds(alice, 'DocumentReference?type=11488-4'), ['a1', 'a2']);
+  t.same(await matchIds(alice, 'DocumentReference?subject=Patient/bob'), []);
+  t.equal((await searchBundle(alice, 'DocumentReference?_summary=count')).total, 2);
+  t.equal((await searchBundle(alice, 'DocumentReference?_total=accurate')).total, 2);
+});
+
+t.test('_include and _revinclude do not reach into another patient', async (t) => {
+  const { alice } = await setup(t);
+  const included = await searchBundle(alice, 'DocumentReference?_id=a2&_include=DocumentReference:author&_include=DocumentReference:subject');
+  t.same(allEntryIds(included), ['a2', 'alice'], "Bob, a2's author, is not included");
+  const revincluded = await searchBundle(alice, 'Patient?_revinclude=DocumentReference:subject');
+  t.same(allEntryIds(revincluded), ['a1', 'a2', 'alice']);
+  const iterate = await searchBundle(alice, 'DocumentReference?_id=a2&_include=DocumentReference:author&_revinclude:iterate=DocumentReference:subject');
+  t.same(allEntryIds(iterate), ['a2']);
+});
+
+t.test('chained and reverse-chained searches see only the compartment', async (t) => {
+  const { alice } = await setup(t);
+  t.same(await matchIds(alice, 'DocumentReference?subject:Patient.family=baker'), []);
+  t.same(await matchIds(alice, 'DocumentReference?author:Patient.family=baker'), [], 'a2 is hers, but Bob is not visible to the chain');
+  t.same(await matchIds(alice, 'Patient?_has:DocumentReference:subject:type=11488-4'), ['alice']);
+  t.same(await matchIds(alice, 'Patient?_has:DocumentReference:author:_id=a2'), [], 'Bob is not revealed through his document');
+});
+
+t.test('a compartment search of another patient finds only what is also in her own', async (t) => {
+  const { alice } = await setup(t);
+  t.same(await matchIds(alice, 'Patient/bob/DocumentReference'), ['a2'], "only a2, hers, is also in Bob's compartment");
+  t.same(await matchIds(alice, 'Patient/alice/DocumentReference'), ['a1', 'a2']);
+});
+
+t.test('system search with _type and without stays in the compartment', async (t) => {
+  const { alice } = await setup(t);
+  t.same(await matchIds(alice, '?_type=Patient,DocumentReference'), ['a1', 'a2', 'alice']);
+  t.same(await matchIds(alice, ''), ['a1', 'a2', 'alice']);
+});
+
+t.test('instance, type and system history show only the compartment', async (t) => {
+  const { alice } = await setup(t);
+  const ids = async (url: string) => {
+    const r = await alice.request({ method: 'GET', url: `/fhir/${url}` });
+    t.equal(r.statusCode, 200, url);
+    const bundle = alice.json(r);
+    return { ids: allEntryIds(bundle), total: bundle.total };
+  };
+  t.same(await ids('Patient/bob/_history'), { ids: [], total: 0 });
+  t.same(await ids('Patient/_history'), { ids: ['alice'], total: 1 });
+  t.same(await ids('DocumentReference/_history'), { ids: ['a1', 'a2'], total: 2 });
+  t.same(await ids('_history'), { ids: ['a1', 'a2', 'alice'], total: 3 });
+});
+
+t.test("writes into another patient's compartment are refused", async (t) => {
+  const { admin, alice } = await setup(t);
+  const post = await alice.request({ method: 'POST', url: '/fhir/DocumentReference', headers: FHIR_JSON_HEADERS, payload: doc('x', 'bob') });
+  t.equal(post.statusCode, 403, 'create for Bob');
+  const moved = await alice.request({ method: 'PUT', url: '/fhir/DocumentReference/a1', headers: FHIR_JSON_HEADERS, payload: doc('a1', 'bob') });
+  t.equal(moved.statusCode, 403, "moving her document into Bob's compartment");
+  const put = await alice.request({ method: 'PUT', url: '/fhir/DocumentReference/b1', headers: FHIR_JSON_HEADERS, payload: doc('b1', 'alice') });
+  t.equal(put.statusCode, 403, "taking over Bob's document");
+  const del = await alice.request({ method: 'DELETE', url: '/fhir/DocumentReference/b2' });
+  t.equal(del.statusCode, 403, "deleting Bob's document");
+  t.equal((await admin.request({ method: 'GET', url: '/fhir/DocumentReference/b2' })).statusCode, 200, 'nothing of his changed');
+  t.equal(admin.json(await admin.request({ method: 'GET', url: '/fhir/DocumentReference/b1' })).subject.reference, 'Patient/bob');
+  const own = await alice.request({ method: 'POST', url: '/fhir/DocumentReference', headers: FHIR_JSON_HEADERS, payload: doc('y', 'alice') });
+  t.equal(own.statusCode, 201, 'a document of her own');
+});
+
+t.test('patient/ scopes without a patient in the token see nothing', async (t) => {
+  const admin = await startTestServer(t);
+  await createAll(admin, records);
+  const nobody = await startTestServer(t, { dbName: admin.db.databaseName, app: patientApp(undefined as unknown as string) });
+  t.equal((await nobody.request({ method: 'GET', url: '/fhir/Patient/alice' })).statusCode, 404);
+  t.same(await matchIds(nobody, 'DocumentReference'), []);
+});
