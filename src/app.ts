@@ -4,6 +4,8 @@ import type { Db } from 'mongodb';
 import { basePath, type Config } from './config.js';
 import { ensureIndexes } from './db/indexes.js';
 import { assertJsonAccepted, registerJsonBodies } from './rest/content.js';
+import { registerAuthentication } from './rest/authentication.js';
+import { registerCors } from './rest/cors.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { instanceRoutes } from './rest/instance-routes.js';
@@ -84,6 +86,9 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller: unrestrictedCaller(request.ip) };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
+  // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
+  await registerCors(app, config);
+  await registerAuthentication(app, config);
   // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

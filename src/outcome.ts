@@ -43,6 +43,14 @@ export const badRequest = (diagnostics: string, code: IssueCode = 'invalid', exp
 
 export const notFound = (diagnostics: string) => new FhirError(404, issue('error', 'not-found', diagnostics));
 
+/** 401: no usable access token; `headers` carries WWW-Authenticate (security/tokens.ts). */
+export const unauthorized = (diagnostics: string, headers: Record<string, string> = {}) =>
+  new FhirError(401, issue('error', 'login', diagnostics), headers);
+
+/** 403: a verified caller whose token does not allow the interaction. */
+export const forbidden = (diagnostics: string, headers: Record<string, string> = {}) =>
+  new FhirError(403, issue('error', 'forbidden', diagnostics), headers);
+
 export const gone = (diagnostics: string) => new FhirError(410, issue('error', 'deleted', diagnostics));
 
 export const conflict = (diagnostics: string) => new FhirError(409, issue('error', 'conflict', diagnostics));

@@ -36,13 +36,18 @@ export interface Caller {
   purposeOfUse: string[];
   /** Security label codes (e.g. R, V, HIV) the token grants access to. */
   grantedLabels: string[];
+  /**
+   * Break-the-glass: purpose of use BTG, honoured only for a token with `fhirUser` and at least
+   * one `user/` scope (patient apps and system clients cannot break the glass).
+   */
+  breakGlass: boolean;
   /** The network address the request came from. */
   address: string;
 }
 
 /** The caller when authorization is off: everything is allowed. */
 export function unrestrictedCaller(address: string): Caller {
-  return { authenticated: false, scopes: [], purposeOfUse: [], grantedLabels: [], address };
+  return { authenticated: false, scopes: [], purposeOfUse: [], grantedLabels: [], breakGlass: false, address };
 }
 
 /**
