@@ -6,7 +6,8 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'j
 export const TEST_ISSUER = 'https://auth.test';
 export const TEST_AUDIENCE = 'http://fhir.test/fhir';
 
-type TokenOptions = { expiresIn?: string; audience?: string; issuer?: string; notBefore?: string };
+/** `expiresIn: null` leaves `exp` out. */
+type TokenOptions = { expiresIn?: string | null; audience?: string; issuer?: string; notBefore?: string };
 type TokenFunction = (claims: Record<string, unknown>, options?: TokenOptions) => Promise<string>;
 
 function signer(privateKey: CryptoKey, alg: string, kid: string): TokenFunction {
@@ -15,8 +16,8 @@ function signer(privateKey: CryptoKey, alg: string, kid: string): TokenFunction 
       .setProtectedHeader({ alg, kid })
       .setIssuer(options.issuer ?? TEST_ISSUER)
       .setAudience(options.audience ?? TEST_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '5m');
+      .setIssuedAt();
+    if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? '5m');
     if (options.notBefore) jwt.setNotBefore(options.notBefore);
     return jwt.sign(privateKey);
   };
