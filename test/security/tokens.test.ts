@@ -1,7 +1,13 @@
 import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { SignJWT } from 'jose';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { freePort } from '../../src/db/embedded.js';
+import { startTestServer, uniqueDbName, type TestServer } from '../helpers/server.js';
 import { TEST_AUDIENCE, TEST_ISSUER, testIssuer } from '../helpers/tokens.js';
 
 const issuer = await testIssuer();
@@ -141,4 +147,20 @@ t.test('writes need a token: POST without one gets 401 and writes nothing', asyn
   });
   t.equal(response.statusCode, 401);
   t.equal(await server.db.collection('Patient').countDocuments(), 0);
+});
+
+t.test('an unreachable JWKS URL answers 503 transient, not 401 or 500', async (t) => {
+  const down = await startTestServer(t, { env: { AUTH_ISSUER: TEST_ISSUER, AUTH_JWKS_URL: `http://127.0.0.1:${await freePort()}/jwks` } });
+  const response = await get(down, await issuer.bearer(claims));
+  t.equal(response.statusCode, 503);
+  t.equal(JSON.parse(response.body).issue[0].code, 'transient');
+});
+
+t.test('an AUTH_JWKS_FILE that is not a key set stops start-up with a clear message', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'bad-jwks-')), 'jwks.json');
+  writeFileSync(file, '{"not":"keys"}');
+  const config = loadConfig({ BASE_URL: TEST_AUDIENCE, AUTH_ISSUER: TEST_ISSUER, AUTH_JWKS_FILE: file });
+  const db = server.client.db(uniqueDbName());
+  t.teardown(() => db.dropDatabase().catch(() => {}));
+  await t.rejects(buildApp({ config, db, logger: false }), /AUTH_JWKS_FILE .* could not be read as a JSON Web Key Set/);
 });
