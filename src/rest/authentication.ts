@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { basePath, type Config } from '../config.js';
-import { notFound } from '../outcome.js';
+import { FhirError, notFound } from '../outcome.js';
 import { authenticate } from '../security/authenticate.js';
 import { smartConfiguration } from '../security/smart-configuration.js';
 import { TokenVerifier } from '../security/tokens.js';
@@ -39,7 +39,13 @@ export async function registerAuthentication(app: FastifyInstance, config: Confi
   const routes = publicRoutes(config);
   app.addHook('onRequest', async (request) => {
     if (isPublic(request, routes)) return;
-    request.ctx.caller = await authenticate(request, verifier, config.baseUrl);
+    try {
+      request.ctx.caller = await authenticate(request, verifier, config.baseUrl);
+    } catch (error) {
+      // Why, in words that never hold the token (wrong audience and clock skew are the usual set-up faults).
+      if (error instanceof FhirError) request.log.info({ status: error.status, reason: error.issues[0]?.diagnostics }, 'request refused: access token');
+      throw error;
+    }
   });
   const document = JSON.stringify(smartConfiguration({ ...auth, issuer }));
   app.get(path, async (_request, reply) =>
