@@ -11,7 +11,9 @@ RUN npx tsc -p tsconfig.json
 
 # Run: production dependencies and compiled code only, as a non-root user.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production PORT=8080 PROFILES_DIR=/app/profiles
+# The container listens on 0.0.0.0, so it starts only with AUTH_ISSUER (and AUTH_JWKS_URL or
+# AUTH_JWKS_FILE) set, or with AUTH_DISABLED=true on a closed test network.
+ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 PROFILES_DIR=/app/profiles
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -4,6 +4,8 @@ import type { Db } from 'mongodb';
 import { basePath, type Config } from './config.js';
 import { ensureIndexes } from './db/indexes.js';
 import { assertJsonAccepted, registerJsonBodies } from './rest/content.js';
+import { registerAuthentication } from './rest/authentication.js';
+import { registerCors } from './rest/cors.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { instanceRoutes } from './rest/instance-routes.js';
@@ -94,6 +96,9 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller, access: accessPolicy(caller) };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
+  // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
+  await registerCors(app, config);
+  await registerAuthentication(app, config);
   // Authentication (onRequest) may have replaced the caller: compile what it may do before any handler runs.
   app.addHook('preHandler', async (request) => {
     if ((request.ctx.access as AccessPolicy).caller !== request.ctx.caller) request.ctx.access = accessPolicy(request.ctx.caller);

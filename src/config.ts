@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Every environment variable the server reads, parsed and checked in one place. */
@@ -26,6 +27,8 @@ export interface Config {
   validation: ValidationConfig;
   /** Security label codes (meta.security) only tokens granting them may see (RESTRICTED_LABELS). */
   restrictedLabels: string[];
+  /** AUTH_*, CORS_ORIGINS: the server as an OAuth 2.0 resource server of SMART on FHIR tokens. */
+  auth: AuthConfig;
 }
 
 /** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated). */
@@ -51,6 +54,123 @@ function validationFrom(env: NodeJS.ProcessEnv): ValidationConfig {
   };
 }
 
+/**
+ * AUTH_*, CORS_ORIGINS. No AUTH_ISSUER means authorization is off (every caller may do
+ * everything), which loadConfig allows only on a loopback HOST unless AUTH_DISABLED=true.
+ */
+export interface AuthConfig {
+  /** AUTH_ISSUER: the `iss` tokens must carry; undefined: authorization is off. */
+  issuer?: string;
+  /** AUTH_AUDIENCE (comma-separated): the `aud` tokens must name, BASE_URL by default. */
+  audience: string[];
+  /** AUTH_JWKS_URL: the issuer's key set, fetched, cached and refetched on an unknown `kid`. */
+  jwksUrl?: string;
+  /** AUTH_JWKS_FILE: a key set on disk, read again when a token names an unknown `kid`. */
+  jwksFile?: string;
+  /** AUTH_ALGORITHMS: the signature algorithms accepted (asymmetric ones only). */
+  algorithms: string[];
+  /** AUTH_CLOCK_SKEW_SECONDS: leeway for `exp`, `nbf` and `iat`. */
+  clockSkewSeconds: number;
+  /** AUTH_DISABLED=true: no issuer on purpose, on any HOST (closed test networks only). */
+  disabled: boolean;
+  /** AUTH_AUTHORIZE_URL, AUTH_TOKEN_URL: advertised in smart-configuration and the CapabilityStatement. */
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  /** CORS_ORIGINS: origins browsers may call from, '*' for any; undefined: CORS off. */
+  corsOrigins?: string[] | '*';
+}
+
+/** Signature algorithms a token may use: asymmetric only, so holding the public key does not let anyone sign. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const DEFAULT_ALGORITHMS = 'RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512';
+
+function listFrom(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+function urlFrom(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an absolute URL; got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`${name} must be an http(s) URL; got "${raw}"`);
+  return raw;
+}
+
+function algorithmsFrom(env: NodeJS.ProcessEnv): string[] {
+  const algorithms = listFrom(env.AUTH_ALGORITHMS || DEFAULT_ALGORITHMS);
+  for (const alg of algorithms) {
+    if (alg.toLowerCase() === 'none') throw new Error('AUTH_ALGORITHMS must not contain "none": unsigned tokens would be accepted');
+    if (/^HS/i.test(alg)) {
+      throw new Error(`AUTH_ALGORITHMS must not contain ${alg}: with a shared-secret algorithm anyone who has the issuer's public key could sign tokens`);
+    }
+    if (!ASYMMETRIC_ALGORITHMS.includes(alg)) {
+      throw new Error(`AUTH_ALGORITHMS: "${alg}" is not a supported algorithm; use some of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+    }
+  }
+  if (algorithms.length === 0) throw new Error('AUTH_ALGORITHMS must name at least one algorithm');
+  return algorithms;
+}
+
+function corsOriginsFrom(raw: string | undefined): AuthConfig['corsOrigins'] {
+  const origins = listFrom(raw);
+  if (origins.length === 0) return undefined;
+  if (origins.includes('*')) return '*';
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // An origin is scheme://host[:port], exactly as browsers send it in the Origin header.
+    if (!parsed || parsed.origin !== origin) {
+      throw new Error(`CORS_ORIGINS entries must be origins such as https://app.example.org (no path, no trailing slash) or *; got "${origin}"`);
+    }
+  }
+  return origins;
+}
+
+export function authFrom(env: NodeJS.ProcessEnv, baseUrl: string): AuthConfig {
+  const disabledRaw = env.AUTH_DISABLED || 'false';
+  if (disabledRaw !== 'true' && disabledRaw !== 'false') throw new Error(`AUTH_DISABLED must be true or false; got "${disabledRaw}"`);
+  const auth: AuthConfig = {
+    issuer: env.AUTH_ISSUER || undefined,
+    audience: listFrom(env.AUTH_AUDIENCE).length > 0 ? listFrom(env.AUTH_AUDIENCE) : [baseUrl],
+    jwksUrl: urlFrom(env, 'AUTH_JWKS_URL'),
+    jwksFile: env.AUTH_JWKS_FILE || undefined,
+    algorithms: algorithmsFrom(env),
+    clockSkewSeconds: intFrom(env, 'AUTH_CLOCK_SKEW_SECONDS', 60, 0),
+    disabled: disabledRaw === 'true',
+    authorizeUrl: urlFrom(env, 'AUTH_AUTHORIZE_URL'),
+    tokenUrl: urlFrom(env, 'AUTH_TOKEN_URL'),
+    corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
+  };
+  if (auth.issuer) {
+    if (auth.disabled) throw new Error('AUTH_DISABLED=true contradicts AUTH_ISSUER: unset one of them');
+    if (!auth.jwksUrl && !auth.jwksFile) throw new Error('AUTH_ISSUER needs the issuer\'s keys: set AUTH_JWKS_URL or AUTH_JWKS_FILE');
+    if (auth.jwksUrl && auth.jwksFile) throw new Error('Set only one of AUTH_JWKS_URL and AUTH_JWKS_FILE');
+  } else {
+    // Settings that only mean something with an issuer: a typo in AUTH_ISSUER must not leave the server open unnoticed.
+    const orphans = ['AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_JWKS_FILE', 'AUTH_AUTHORIZE_URL', 'AUTH_TOKEN_URL'].filter((name) => env[name]);
+    if (orphans.length > 0) throw new Error(`${orphans.join(', ')} set without AUTH_ISSUER: set AUTH_ISSUER to turn authorization on`);
+  }
+  return auth;
+}
+
+/** True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || /^::ffff:127\./.test(bare);
+  return false;
+}
+
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -67,20 +187,23 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1
  */
 const DEFAULT_RESTRICTED_LABELS = ['R', 'V', 'ETH', 'GDIS', 'HIV', 'MST', 'PSY', 'SCA', 'SDV', 'SEX', 'STD', 'TBOO', 'SUD', 'BH'];
 
-function listFrom(env: NodeJS.ProcessEnv, name: string, fallback: string[]): string[] {
-  const raw = env[name];
-  if (raw === undefined) return fallback;
-  return raw.split(',').map((v) => v.trim()).filter(Boolean);
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env, 'PORT', 8080, 0);
-  const host = env.HOST || '0.0.0.0';
   const baseUrl = (env.BASE_URL || `http://localhost:${port}/fhir`).replace(/\/+$/, '');
   try {
     new URL(baseUrl);
   } catch {
     throw new Error(`BASE_URL must be an absolute URL such as http://localhost:8080/fhir; got "${baseUrl}"`);
+  }
+  const auth = authFrom(env, baseUrl);
+  // Without an issuer nothing is checked: listen on loopback only, unless AUTH_DISABLED says otherwise.
+  const host = env.HOST || (auth.issuer ? '0.0.0.0' : '127.0.0.1');
+  if (!auth.issuer && !auth.disabled && !isLoopback(host)) {
+    throw new Error(
+      `HOST=${host} is not a loopback address and AUTH_ISSUER is not set: anyone who reaches the port could read and ` +
+        'write every record. Set AUTH_ISSUER (with AUTH_JWKS_URL or AUTH_JWKS_FILE) to require access tokens, ' +
+        'or AUTH_DISABLED=true on a closed test network.',
+    );
   }
   const config: Config = {
     port,
@@ -97,7 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 5, 0),
     maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
-    restrictedLabels: listFrom(env, 'RESTRICTED_LABELS', DEFAULT_RESTRICTED_LABELS),
+    restrictedLabels: env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS),
+    auth,
   };
   if (config.defaultPageSize > config.maxPageSize) {
     throw new Error('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');

@@ -7,6 +7,12 @@ import { connectDatabase } from './db/client.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
+  if (!config.auth.issuer) {
+    log.warn(
+      { host: config.host, port: config.port, authDisabled: config.auth.disabled },
+      'AUTHORIZATION IS OFF (no AUTH_ISSUER): anyone who can reach this port can read and write every record',
+    );
+  }
   const database = await connectDatabase(config, (message) => log.info(message));
   const app = await buildApp({ config, db: database.db, logger: { level: config.logLevel } });
 

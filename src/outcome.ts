@@ -41,12 +41,15 @@ export function outcome(issues: Issue[]): OperationOutcome {
 export const badRequest = (diagnostics: string, code: IssueCode = 'invalid', expression?: string[]) =>
   new FhirError(400, issue('error', code, diagnostics, expression));
 
+export const notFound = (diagnostics: string) => new FhirError(404, issue('error', 'not-found', diagnostics));
+
+/** 401: no usable access token; `headers` carries WWW-Authenticate (security/tokens.ts). */
 export const unauthorized = (diagnostics: string, headers: Record<string, string> = {}) =>
   new FhirError(401, issue('error', 'login', diagnostics), headers);
 
-export const forbidden = (diagnostics: string) => new FhirError(403, issue('error', 'forbidden', diagnostics));
-
-export const notFound = (diagnostics: string) => new FhirError(404, issue('error', 'not-found', diagnostics));
+/** 403: a verified caller whose token does not allow the interaction. */
+export const forbidden = (diagnostics: string, headers: Record<string, string> = {}) =>
+  new FhirError(403, issue('error', 'forbidden', diagnostics), headers);
 
 export const gone = (diagnostics: string) => new FhirError(410, issue('error', 'deleted', diagnostics));
 

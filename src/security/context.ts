@@ -36,7 +36,11 @@ export interface Caller {
   purposeOfUse: string[];
   /** Security label codes (e.g. R, V, HIV) the token grants access to. */
   grantedLabels: string[];
-  /** Break-the-glass: purpose of use BTG asserted by a token allowed to (labels and Consent denials are overridden; audited). */
+  /**
+   * Break-the-glass: purpose of use BTG, honoured only for a token with `fhirUser` and at least
+   * one `user/` scope (patient apps and system clients cannot break the glass). It overrides
+   * security labels and Consent denials, and the AuditEvent is flagged.
+   */
   breakGlass: boolean;
   /** The network address the request came from. */
   address: string;

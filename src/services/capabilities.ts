@@ -2,6 +2,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource, CapabilitySt
 import type { SearchRegistry } from '../search/index.js';
 import type { Config } from '../config.js';
 import { RESOURCE_TYPES, type ResourceTypeEntry } from '../fhir/resource-types.js';
+import { capabilitySecurity } from './capability-security.js';
 
 type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
 
@@ -41,6 +42,7 @@ export function capabilityStatement(
     rest: [
       {
         mode: 'server',
+        security: capabilitySecurity(config.auth),
         resource: RESOURCE_TYPES.map((entry) => ({
           type: entry.type as CapabilityStatementRestResource['type'],
           profile: `http://hl7.org/fhir/StructureDefinition/${entry.type}`,
