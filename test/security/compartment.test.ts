@@ -1,5 +1,6 @@
 import t from 'tap';
 import { patientApp } from '../helpers/access.js';
+import { testIssuer } from '../helpers/tokens.js';
 import { createAll, matchIds, searchBundle } from '../helpers/search.js';
 import { FHIR_JSON_HEADERS, startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -122,4 +123,20 @@ t.test('patient/ scopes without a patient in the token see nothing', async (t) =
   const nobody = await startTestServer(t, { dbName: admin.db.databaseName, app: patientApp(undefined as unknown as string) });
   t.equal((await nobody.request({ method: 'GET', url: '/fhir/Patient/alice' })).statusCode, 404);
   t.same(await matchIds(nobody, 'DocumentReference'), []);
+});
+
+t.test('end to end: a SMART patient token (v1 scopes) reaches only its patient and cannot write', async (t) => {
+  const issuer = await testIssuer();
+  const admin = await startTestServer(t);
+  await createAll(admin, records);
+  const s = await startTestServer(t, { dbName: admin.db.databaseName, env: issuer.env });
+  const headers = await issuer.bearer({ scope: 'openid fhirUser launch/patient patient/*.read', patient: 'alice', client_id: 'app' });
+  t.equal((await s.request({ method: 'GET', url: '/fhir/Patient/alice', headers })).statusCode, 200);
+  t.equal((await s.request({ method: 'GET', url: '/fhir/Patient/bob', headers })).statusCode, 404);
+  const bundle = s.json(await s.request({ method: 'GET', url: '/fhir/DocumentReference', headers }));
+  t.same(allEntryIds(bundle), ['a1', 'a2']);
+  const write = await s.request({ method: 'POST', url: '/fhir/DocumentReference', headers: { ...headers, ...FHIR_JSON_HEADERS }, payload: doc('z', 'alice') });
+  t.equal(write.statusCode, 403, 'read scopes do not write');
+  const clinician = await issuer.bearer({ scope: 'user/*.*', fhirUser: 'Practitioner/dr' });
+  t.same(allEntryIds(s.json(await s.request({ method: 'GET', url: '/fhir/Patient', headers: clinician }))), ['alice', 'bob']);
 });
