@@ -13,12 +13,10 @@ import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
-import { AccessPolicy } from './security/access.js';
-import { accessFields } from './security/access-fields.js';
-import { unrestrictedCaller, type Caller, type RequestContext } from './security/context.js';
+import { accessFields, createSecurity, unrestrictedCaller, type RequestContext } from './security/index.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore, accessIndexes } from './store/index.js';
-import { KeyStats, SearchRegistry, extractSearchValues, isSearchIndexName, restrictionFilter, searchIndexes, storedFields } from './search/index.js';
+import { KeyStats, SearchRegistry, extractSearchValues, isSearchIndexName, searchIndexes, storedFields } from './search/index.js';
 import { capabilitySearchParams } from './services/capabilities.js';
 import { createValidator } from './validation/index.js';
 
@@ -65,6 +63,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       return { search, access: accessFields(type, resource, sp) };
     },
     config.dbQueryTimeoutMs,
+    ['Consent'],
   );
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...accessIndexes(storedTypes), ...declared], isSearchIndexName);
@@ -72,11 +71,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   await keyStats.complete(storedTypes);
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
-  const accessPolicy = (caller: Caller) =>
-    new AccessPolicy(caller, {
-      restrictedLabels: config.restrictedLabels,
-      restriction: (type, query) => restrictionFilter(registry, config, type, query),
-    });
+  const security = createSecurity(config, registry, store, (message) => app.log.warn(message));
   const deps: ServiceDeps = {
     config,
     store,
@@ -93,15 +88,15 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const caller = unrestrictedCaller(request.ip);
-    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller, access: accessPolicy(caller) };
+    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller, access: security.denyAll };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
   // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
   await registerCors(app, config);
   await registerAuthentication(app, config);
-  // Authentication (onRequest) may have replaced the caller: compile what it may do before any handler runs.
+  // Authentication (onRequest) has set the caller: compile what it may do before any handler runs.
   app.addHook('preHandler', async (request) => {
-    if ((request.ctx.access as AccessPolicy).caller !== request.ctx.caller) request.ctx.access = accessPolicy(request.ctx.caller);
+    request.ctx.access = await security.accessFor(request.ctx.caller);
   });
   // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
   app.addHook('onResponse', async (request, reply) => {

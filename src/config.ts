@@ -27,6 +27,8 @@ export interface Config {
   validation: ValidationConfig;
   /** Security label codes (meta.security) only tokens granting them may see (RESTRICTED_LABELS). */
   restrictedLabels: string[];
+  /** What a patient's records follow when no Consent of theirs decides (CONSENT_DEFAULT). */
+  consentDefault: 'permit' | 'deny';
   /** AUTH_*, CORS_ORIGINS: the server as an OAuth 2.0 resource server of SMART on FHIR tokens. */
   auth: AuthConfig;
 }
@@ -187,6 +189,12 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1
  */
 const DEFAULT_RESTRICTED_LABELS = ['R', 'V', 'ETH', 'GDIS', 'HIV', 'MST', 'PSY', 'SCA', 'SDV', 'SEX', 'STD', 'TBOO', 'SUD', 'BH'];
 
+function consentDefaultFrom(raw: string | undefined): 'permit' | 'deny' {
+  if (raw === undefined || raw === '' || raw === 'permit') return 'permit';
+  if (raw === 'deny') return 'deny';
+  throw new Error(`CONSENT_DEFAULT must be permit or deny; got "${raw}"`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env, 'PORT', 8080, 0);
   const baseUrl = (env.BASE_URL || `http://localhost:${port}/fhir`).replace(/\/+$/, '');
@@ -220,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 5, 0),
     maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
+    consentDefault: consentDefaultFrom(env.CONSENT_DEFAULT),
     restrictedLabels: env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS),
     auth,
   };

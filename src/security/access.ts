@@ -1,36 +1,35 @@
 import { Query } from 'mingo';
-import type { Document, Filter } from 'mongodb';
+import type { Document } from 'mongodb';
 import { forbidden } from '../outcome.js';
 import type { PlannedWrite, RequestAccess, WriteGuard } from '../store/index.js';
+import type { ConsentView } from './consent-rules.js';
 import type { Caller, Interaction, Scope } from './context.js';
-
-/** A filter no document matches: what a type the token has no scope for shows. */
-export const MATCH_NOTHING: Filter<Document> = { _id: { $in: [] } };
+import { MATCH_NOTHING, allOf, anyOf, matchesAll } from './filters.js';
 
 /** What compiling a caller's access needs from the rest of the server. */
 export interface AccessOptions {
   /** Security label codes only tokens granting them may see (RESTRICTED_LABELS). */
   restrictedLabels: readonly string[];
   /** A scope's query restriction as a filter on current documents of a type (undefined: not expressible). */
-  restriction: (type: string, query: [string, string][]) => Filter<Document> | undefined;
+  restriction: (type: string, query: [string, string][]) => Document | undefined;
+  /** What the active Consents let this caller read (undefined: they do not restrict it). */
+  consent?: ConsentView;
 }
 
 const VERB: Record<Interaction, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
-const and = (parts: (Filter<Document> | undefined)[]): Filter<Document> | undefined => {
-  const present = parts.filter((p): p is Filter<Document> => p !== undefined && Object.keys(p).length > 0);
-  if (present.length === 0) return undefined;
-  return present.length === 1 ? present[0] : { $and: present };
-};
+const orEverything = (filter: Document | undefined): Document => filter ?? {};
+const orUndefined = (filter: Document): Document | undefined => (matchesAll(filter) ? undefined : filter);
 
 /**
  * What one caller may do, compiled from its token: which interactions its scopes grant on each
  * type, and the MongoDB filter every read of a type ANDs in (its patient compartment, the
- * query restrictions of its v2 scopes, the security labels it is not granted). Writes are
- * checked in memory against the same filter, on the document as it would be stored.
+ * query restrictions of its v2 scopes, the security labels it is not granted, for reads the
+ * Consents of the patients). Writes are checked in memory against the same filter (without
+ * Consents, which govern disclosure), on the document as it would be stored.
  */
 export class AccessPolicy implements RequestAccess {
-  private readonly filters = new Map<string, Filter<Document> | undefined>();
+  private readonly filters = new Map<string, Document | undefined>();
   private readonly hiddenLabels: string[];
 
   constructor(
@@ -61,39 +60,41 @@ export class AccessPolicy implements RequestAccess {
   }
 
   /** The compartment a scope's context limits it to, or undefined for none. */
-  private compartmentOf(scope: Scope): Filter<Document> | undefined {
+  private compartmentOf(scope: Scope): Document {
     if (scope.context === 'patient') {
       return this.caller.patient ? { compartments: `Patient/${this.caller.patient}` } : MATCH_NOTHING;
     }
     // A patient signed in with user/ scopes is still only that patient.
     if (scope.context === 'user' && this.caller.fhirUser?.startsWith('Patient/')) return { compartments: this.caller.fhirUser };
-    return undefined;
+    return {};
   }
 
-  private scopeFilter(scope: Scope, type: string, withQuery: boolean): Filter<Document> | undefined {
+  private scopeFilter(scope: Scope, type: string, withQuery: boolean): Document {
     const compartment = this.compartmentOf(scope);
     if (!scope.query || !withQuery) return compartment;
-    const restriction = this.options.restriction(type, scope.query);
-    return restriction ? and([compartment, restriction]) ?? {} : MATCH_NOTHING;
+    return allOf([compartment, this.options.restriction(type, scope.query) ?? MATCH_NOTHING]);
   }
 
-  /** What every scope granting `interaction` on `type` lets through, ORed, plus the label rule. */
-  private compile(type: string, interaction: Interaction, withQuery: boolean): Filter<Document> | undefined {
+  /**
+   * What the scopes granting `interaction` on `type` let through (ORed), the label rule and,
+   * for reads, the Consents. `current`: on current documents (history ones keep no search values).
+   */
+  private compile(type: string, interaction: Interaction, current: boolean): Document | undefined {
     if (this.unrestricted) return undefined;
     const scopes = this.scopesFor(type, interaction);
     if (scopes.length === 0) return MATCH_NOTHING;
-    const parts = scopes.map((s) => this.scopeFilter(s, type, withQuery));
-    // One unrestricted scope makes the others irrelevant.
-    const byScope = parts.some((p) => p === undefined || Object.keys(p).length === 0) ? undefined : parts.length === 1 ? parts[0] : { $or: parts as Filter<Document>[] };
-    const labels = this.hiddenLabels.length > 0 ? { labels: { $nin: this.hiddenLabels } } : undefined;
-    return and([byScope, labels]);
+    const byScope = anyOf(scopes.map((s) => this.scopeFilter(s, type, current)));
+    const labels = this.hiddenLabels.length > 0 ? { labels: { $nin: this.hiddenLabels } } : {};
+    const reading = interaction === 'r' || interaction === 's';
+    const consent = reading && this.options.consent ? orEverything(this.options.consent(type, !current)) : {};
+    return orUndefined(allOf([byScope, labels, consent]));
   }
 
   /**
    * The filter on current documents of `type` for `interaction` (r: read, s: search and
    * includes); MATCH_NOTHING when no scope grants it, undefined when everything is visible.
    */
-  filter(type: string, interaction: Interaction): Filter<Document> | undefined {
+  filter(type: string, interaction: Interaction): Document | undefined {
     const key = `${type}\u0000${interaction}`;
     if (!this.filters.has(key)) this.filters.set(key, this.compile(type, interaction, true));
     return this.filters.get(key);
@@ -104,7 +105,7 @@ export class AccessPolicy implements RequestAccess {
    * query-restricted scope cannot be applied to them, so it gives no history (403 if it is
    * the only scope).
    */
-  historyFilter(type: string, interaction: Interaction): Filter<Document> | undefined {
+  historyFilter(type: string, interaction: Interaction): Document | undefined {
     const scopes = this.scopesFor(type, interaction);
     if (!this.unrestricted && scopes.length > 0 && scopes.every((s) => s.query)) {
       throw forbidden(`The access token's ${type} scopes carry query restrictions, which history and versions cannot be checked against`);

@@ -14,6 +14,8 @@
  *                       space-separated string (purposeOfUse)
  *   security_labels     security label codes the token grants (R, V, HIV, ETH...): an array or a
  *                       space-separated string (grantedLabels)
+ *   roles               the user's role codes (v3 RoleCode / ParticipationType, e.g. PRCP, ECON),
+ *                       matched against Consent actors' roles: an array or a space-separated string
  * breakGlass is true only when purpose_of_use holds BTG and the token has a fhirUser and at
  * least one `user/` scope: patient apps and system clients cannot break the glass.
  */
@@ -58,6 +60,7 @@ export function callerFromClaims(payload: JWTPayload, address: string): Caller {
     scopes,
     purposeOfUse,
     grantedLabels: codesClaim(payload, 'security_labels'),
+    roles: codesClaim(payload, 'roles'),
     breakGlass: purposeOfUse.includes('BTG') && fhirUser !== undefined && scopes.some((s) => s.context === 'user'),
     address,
   };

@@ -36,6 +36,8 @@ export interface Caller {
   purposeOfUse: string[];
   /** Security label codes (e.g. R, V, HIV) the token grants access to. */
   grantedLabels: string[];
+  /** Role codes of the user (claim `roles`), matched against Consent actors' roles. */
+  roles: string[];
   /**
    * Break-the-glass: purpose of use BTG, honoured only for a token with `fhirUser` and at least
    * one `user/` scope (patient apps and system clients cannot break the glass). It overrides
@@ -48,7 +50,7 @@ export interface Caller {
 
 /** The caller when authorization is off: everything is allowed. */
 export function unrestrictedCaller(address: string): Caller {
-  return { authenticated: false, scopes: [], purposeOfUse: [], grantedLabels: [], breakGlass: false, address };
+  return { authenticated: false, scopes: [], purposeOfUse: [], grantedLabels: [], roles: [], breakGlass: false, address };
 }
 
 /**

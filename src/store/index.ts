@@ -1,4 +1,6 @@
-import type { Db } from 'mongodb';
+import type { Resource } from 'fhir/r4';
+import type { Db, Document } from 'mongodb';
+import { ChangeCounters } from './change-counters.js';
 import type { IndexDeclaration } from '../db/indexes.js';
 import { currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor } from './documents.js';
 import { HISTORY_INDEXES } from './history.js';
@@ -29,12 +31,34 @@ export function accessIndexes(types: string[]): IndexDeclaration[] {
 export class ResourceStore {
   private readonly writer: Writer;
 
+  private readonly counters: ChangeCounters;
+
+  /** `watched`: the types whose writes move a change counter (see change-counters.ts). */
   constructor(
     private readonly db: Db,
     private readonly extract: IndexFieldsExtractor,
     private readonly maxTimeMS: number,
+    watched: readonly string[] = [],
   ) {
-    this.writer = new Writer(db, extract, maxTimeMS);
+    this.counters = new ChangeCounters(db, new Set(watched));
+    this.writer = new Writer(db, extract, maxTimeMS, this.counters);
+  }
+
+  /** The change counter of a watched type: it moves whenever a resource of the type is written. */
+  changeCount(type: string): Promise<number> {
+    return this.counters.read(type, this.maxTimeMS);
+  }
+
+  /**
+   * Current resources of `type` matching `filter`, for the server's own policy decisions (the
+   * active Consents): not a request's read, so no access filter applies. At most `limit`.
+   */
+  async policyResources<T extends Resource>(type: string, filter: Document, limit: number): Promise<T[]> {
+    const docs = await this.db
+      .collection(type)
+      .find({ $and: [{ deleted: false }, filter] }, { projection: { resource: 1 }, limit, maxTimeMS: this.maxTimeMS })
+      .toArray();
+    return docs.map((doc) => doc.resource as T);
   }
 
   static readonly indexes: readonly IndexDeclaration[] = HISTORY_INDEXES;
@@ -75,7 +99,8 @@ export class ResourceStore {
   }
 
   /** Start-up work, not a request's: its scan of recent history has no time limit. */
-  recover(): Promise<number> {
+  async recover(): Promise<number> {
+    await this.counters.bumpAll();
     return recoverRecentWrites(this.db, this.writer);
   }
 }

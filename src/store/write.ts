@@ -1,6 +1,7 @@
 import { MongoServerError, type Db } from 'mongodb';
 import type { Resource } from 'fhir/r4';
 import { conflict, preconditionFailed } from '../outcome.js';
+import type { ChangeCounters } from './change-counters.js';
 import {
   HISTORY_COLLECTION,
   currentDocumentFrom,
@@ -66,11 +67,17 @@ export class Writer {
     private readonly db: Db,
     private readonly extract: IndexFieldsExtractor,
     private readonly maxTimeMS: number,
+    private readonly counters: ChangeCounters,
   ) {}
 
   async applyWrites(writes: PlannedWrite[], guard?: WriteGuard): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = [];
-    for (const write of writes) outcomes.push(await this.applyWrite(write, guard));
+    for (const write of writes) {
+      const watched = this.counters.isWatched(write.type);
+      if (watched) await this.counters.bump(write.type);
+      outcomes.push(await this.applyWrite(write, guard));
+      if (watched) await this.counters.bump(write.type);
+    }
     return outcomes;
   }
 

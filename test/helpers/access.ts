@@ -20,7 +20,7 @@ export function asCaller(caller: Partial<Caller>) {
     contextHook: (ctx: RequestContext, _request: FastifyRequest): RequestContext => ({
       ...ctx,
       caller: {
-        authenticated: true, scopes: [scope('system/*.cruds')], purposeOfUse: [], grantedLabels: [], breakGlass: false, address: '127.0.0.1',
+        authenticated: true, scopes: [scope('system/*.cruds')], purposeOfUse: [], grantedLabels: [], roles: [], breakGlass: false, address: '127.0.0.1',
         ...caller,
       },
     }),
