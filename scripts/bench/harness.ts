@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import { freePort } from '../../src/db/embedded.js';
 
 /** One line of the benchmark table. */
 export interface BenchRow {
@@ -71,4 +73,35 @@ export function printTable(rows: BenchRow[]): void {
     console.log(`| ${line.map((cell, j) => cell.padEnd(widths[j])).join(' | ')} |`);
     if (i === 0) console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   }
+}
+
+/** A server process of the benchmark: its base URL, and how to stop it. */
+export interface BenchServer {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server as its own process (so the load generator does not share its event loop)
+ * on the given database, with extra environment settings, and waits until it answers.
+ */
+export async function spawnServer(mongoUri: string, dbName: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}/fhir`;
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, MONGODB_URI: mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', BASE_URL: baseUrl, LOG_LEVEL: 'warn', ...extraEnv },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let exited = false;
+  const exit = new Promise((resolve) => server.once('exit', () => resolve((exited = true))));
+  const stop = async () => {
+    server.kill('SIGTERM');
+    await exit;
+  };
+  // Start-up creates the declared indexes, which takes minutes over a large existing data set.
+  while (!(await fetch(`${baseUrl}/metadata`).then((r) => r.ok, () => false))) {
+    if (exited) throw new Error('the server stopped during start-up');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { baseUrl, stop };
 }

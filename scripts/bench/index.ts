@@ -3,18 +3,18 @@
  * MONGODB_URI is set, runs the server as its own process (so the load generator does not share
  * its event loop), runs the suites and prints one table. Figures are for this machine: see the README.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startEmbeddedDatabase } from '../../src/db/embedded.js';
+import { startEmbeddedDatabase } from '../../src/db/embedded.js';
 import { crudSuite } from './crud.js';
 import { indexesSuite } from './indexes.js';
-import { printTable, type BenchRow, type BenchSuite } from './harness.js';
+import { printTable, spawnServer, type BenchRow, type BenchServer, type BenchSuite } from './harness.js';
 import { searchSuite } from './search.js';
+import { securitySuite } from './security.js';
 import { validationSuite } from './validation.js';
 
-const SUITES: BenchSuite[] = [crudSuite, indexesSuite, validationSuite, searchSuite];
+const SUITES: BenchSuite[] = [crudSuite, indexesSuite, validationSuite, searchSuite, securitySuite];
 
 
 async function main(): Promise<void> {
@@ -25,22 +25,11 @@ async function main(): Promise<void> {
   const mongoUri = process.env.MONGODB_URI ?? embedded!.uri;
   // BENCH_DB: reuse a database (and the data the search suite generated in it) across runs.
   const dbName = process.env.BENCH_DB || `bench_${Date.now()}`;
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}/fhir`;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, MONGODB_URI: mongoUri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', BASE_URL: baseUrl, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  let exited = false;
-  const exit = new Promise((resolve) => server.once('exit', () => resolve((exited = true))));
+  let server: BenchServer | undefined;
   try {
-    // Start-up creates the declared indexes, which takes minutes over a large existing data set.
-    while (!(await fetch(`${baseUrl}/metadata`).then((r) => r.ok, () => false))) {
-      if (exited) throw new Error('the server stopped during start-up');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    server = await spawnServer(mongoUri, dbName);
     const env = {
-      baseUrl,
+      baseUrl: server.baseUrl,
       mongoUri,
       dbName,
       concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16),
@@ -54,8 +43,7 @@ async function main(): Promise<void> {
     console.log(`concurrency ${env.concurrency}, ${env.seconds} s per measurement, database: ${embedded?.kind ?? 'MONGODB_URI'}`);
     printTable(rows);
   } finally {
-    server.kill('SIGTERM');
-    await exit;
+    await server?.stop();
     if (embedded) {
       await embedded.stop();
       rmSync(dataDir, { recursive: true, force: true });
