@@ -11,6 +11,9 @@ import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
+import { newRequestAudit } from './security/audit-facts.js';
+import { auditOnSend } from './security/audit-hook.js';
+import { AuditTrail } from './security/audit-trail.js';
 import { unrestrictedCaller, type RequestContext } from './security/context.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore } from './store/index.js';
@@ -74,6 +77,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     searchParams: capabilitySearchParams(registry),
   };
   const searchDeps = { config, db, registry, declared, storedTypes, keyStats };
+  // One AuditEvent per request, group-committed through the store's append-only path.
+  const auditTrail = new AuditTrail((events) => store.appendAuditEvents(events));
 
   registerJsonBodies(app);
   registerErrorHandling(app);
@@ -81,7 +86,13 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   app.decorateRequest('ctx', null as unknown as RequestContext);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller: unrestrictedCaller(request.ip) };
+    const ctx: RequestContext = {
+      requestId: request.id,
+      log: request.log,
+      baseUrl: config.baseUrl,
+      caller: unrestrictedCaller(request.ip),
+      audit: newRequestAudit(),
+    };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
   // One line per request: ids, route template, status, duration. Never URLs with queries or bodies (PHI).
@@ -96,6 +107,10 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       'request',
     );
   });
+
+  // Awaited before the answer is written: see security/audit-hook.ts.
+  app.addHook('onSend', auditOnSend(auditTrail, config.baseUrl, basePath(config)));
+  app.addHook('onClose', () => auditTrail.drain());
 
   await app.register(healthRoutes(db));
   await app.register(

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Document } from 'mongodb';
+import type { RequestAudit } from './audit-facts.js';
 
 /** SMART v2 interaction letters; v1 `read` is r+s, `write` is c+u+d, `*` is all five. */
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
@@ -61,4 +62,6 @@ export interface RequestContext {
    * documents that every read path ANDs into its query. Absent or undefined: everything.
    */
   accessFilter?: (type: string) => Document | undefined;
+  /** What the request's AuditEvent will say (security/audit-facts.ts); created with the context. */
+  audit?: RequestAudit;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { IndexDeclaration } from '../db/indexes.js';
 import { parseSummary, shapeResource } from '../fhir/summary.js';
 import { issue, outcome } from '../outcome.js';
+import { noteQuery, noteReturned } from '../security/audit-facts.js';
 import type { RequestContext } from '../security/context.js';
 import {
   KeyStats,
@@ -75,6 +76,7 @@ export async function search(
 ): Promise<SearchResult> {
   const started = performance.now();
   const timer = new DbTimer();
+  noteQuery(ctx, entries);
   await deps.registry.refresh();
   const query = parseSearch(scope.types, entries, { registry: deps.registry, config: deps.config, strict });
   const env: SearchEnv = {
@@ -97,6 +99,7 @@ export async function search(
     countOnly: summary === 'count',
   });
   const included = await findIncludes(env, page.rows, query.include, query.revinclude, deps.storedTypes);
+  noteReturned(ctx, [...page.rows, ...included]);
 
   const links: BundleLink[] = [{ relation: 'self', url: link(ctx, scope, entries, query.cursor) }];
   links.push({ relation: 'first', url: link(ctx, scope, entries) });

@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import type { Resource } from 'fhir/r4';
 import type { IndexDeclaration } from '../db/indexes.js';
 import {
   HISTORY_COLLECTION,
@@ -9,6 +10,7 @@ import {
   type IndexFieldsExtractor,
   type StoredVersion,
 } from './documents.js';
+import { appendNew } from './append.js';
 import { HISTORY_INDEXES, countHistory, readHistoryPage, type HistoryPage, type HistoryQuery } from './history.js';
 import { recoverRecentWrites } from './recovery.js';
 import { Writer, type PlannedWrite, type WriteOutcome } from './write.js';
@@ -26,7 +28,7 @@ export class ResourceStore {
 
   constructor(
     readonly db: Db,
-    extract: IndexFieldsExtractor,
+    private readonly extract: IndexFieldsExtractor,
     private readonly maxTimeMS: number,
   ) {
     this.writer = new Writer(db, extract, maxTimeMS);
@@ -52,6 +54,15 @@ export class ResourceStore {
 
   applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
     return this.writer.applyWrites(writes);
+  }
+
+  /**
+   * The audit trail's write: new AuditEvents, each stored as version 1 under a server-chosen id,
+   * in one insert per collection (store/append.ts). They are never updated, so they skip the
+   * versioned write path.
+   */
+  appendAuditEvents(resources: Resource[]): Promise<StoredVersion[]> {
+    return appendNew(this.db, this.extract, 'AuditEvent', resources);
   }
 
   async history(query: HistoryQuery): Promise<HistoryPage & { total: number }> {
