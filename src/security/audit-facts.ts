@@ -14,8 +14,6 @@ export interface RequestAudit {
   patients: Set<string>;
   /** The query string of a search, as received (URL and form body). */
   query?: string;
-  /** Set once the request's event is handed to the audit trail: one record per request. */
-  recorded?: boolean;
 }
 
 export function newRequestAudit(): RequestAudit {

@@ -48,12 +48,15 @@ export function auditOnSend(trail: AuditTrail, baseUrl: string, basePath: string
     return basePath === '' || path === basePath || path.startsWith(`${basePath}/`);
   };
 
+  // Requests already recorded: one AuditEvent per request, even if Fastify sends twice.
+  const recorded = new WeakSet<FastifyRequest>();
+
   return async function recordAuditEvent(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-    if (request.routeOptions.config?.audit === false || !underBase(request.url)) return payload;
+    if (request.routeOptions.config?.audit === false || !underBase(request.url) || recorded.has(request)) return payload;
+    recorded.add(request);
     const ctx = request.ctx;
+    // No context when the request failed before it was made (a fault in the onRequest hook).
     const audit = ctx?.audit ?? newRequestAudit();
-    if (audit.recorded) return payload;
-    audit.recorded = true;
 
     const interaction = interactionOf(request.method, request.routeOptions.url, basePath, audit.interaction);
     // What the URL names, when no service got as far as noting it (refused and failed requests).

@@ -28,8 +28,6 @@ export class AuditTrail {
   private queue: Pending[] = [];
   private scheduled = false;
   private flushing: Promise<void> | undefined;
-  /** Flushes made (for tests and the bench: requests per flush shows the batching). */
-  flushes = 0;
 
   constructor(private readonly write: AuditWriter) {}
 
@@ -61,7 +59,6 @@ export class AuditTrail {
   private startFlush(): void {
     if (this.flushing || this.queue.length === 0) return;
     const batch = this.queue.splice(0, MAX_BATCH);
-    this.flushes++;
     this.flushing = this.flush(batch).finally(() => {
       this.flushing = undefined;
       // What arrived meanwhile is the next batch, written at once.
