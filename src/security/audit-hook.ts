@@ -27,14 +27,16 @@ const RETRY_AFTER_SECONDS = '5';
  * request is only sent once its AuditEvent is durable: a process killed after the answer has
  * lost no audit record. (`onResponse` runs after the answer is sent, too late for that.)
  *
- * Failure policy: when the AuditEvent cannot be written, the answer is withheld and replaced by a
- * 503 OperationOutcome ("the access could not be recorded"). An access the audit trail does not
- * show must not be disclosed (BALP and ATNA put the record before the disclosure), so a read's
- * data is not sent; and a client must not be told of a success the trail cannot account for. A
- * write that was applied stays applied (its history has it), but its client hears 503, not 201:
- * 503 rather than 500 because the fault is an unavailable dependency, transient, not a bug in
- * handling the request, and clients and load balancers retry 503s. The failure is logged with
- * ids only.
+ * Failure policy: when the AuditEvent of a successful answer (2xx, 3xx) cannot be written, the
+ * answer is withheld and replaced by a 503 OperationOutcome ("the access could not be recorded").
+ * An access the audit trail does not show must not be disclosed (BALP and ATNA put the record
+ * before the disclosure), so a read's data is not sent; and a client must not be told of a
+ * success the trail cannot account for. A write that was applied stays applied (its history has
+ * it), but its client hears 503, not 201. 503 rather than 500: the fault is an unavailable
+ * dependency, transient, not a bug in handling the request, and clients and load balancers retry
+ * 503s. An error answer (4xx, 5xx) discloses nothing and claims no success, so it is sent as it
+ * is (a database outage still answers 500 with its request id). Either way the failure is logged,
+ * with ids only: that log line is all that is left of the lost record.
  *
  * The audit writes themselves are store calls, not requests, so they are never audited in turn;
  * a request is recorded once even if Fastify runs `onSend` again for it.
@@ -79,8 +81,12 @@ export function auditOnSend(trail: AuditTrail, baseUrl: string, basePath: string
       return payload;
     } catch (error) {
       const { name, code } = error as { name?: string; code?: unknown };
-      request.log.error({ requestId: request.id, status: reply.statusCode, error: name, code }, 'the AuditEvent of a request could not be written; its answer is withheld');
-      return unrecorded(request, reply);
+      const withheld = reply.statusCode < 400;
+      request.log.error(
+        { requestId: request.id, route: request.routeOptions.url, status: reply.statusCode, withheld, error: name, code },
+        'the AuditEvent of a request could not be written',
+      );
+      return withheld ? unrecorded(request, reply) : payload;
     }
   };
 }

@@ -378,7 +378,7 @@ t.test('system history leaves out the audit trail; AuditEvent history has it', a
   t.ok(trail.total >= 2, `AuditEvent/_history lists the trail (${trail.total})`);
 });
 
-t.test('when the AuditEvent cannot be written the answer is withheld: 503', async (t) => {
+t.test('when the AuditEvent of a success cannot be written the answer is withheld: 503', async (t) => {
   const s = await startTestServer(t);
   const p = await createResource(s, patient());
   // A unique index on a field every event has the same value in: it lets one event in, then
@@ -400,4 +400,7 @@ t.test('when the AuditEvent cannot be written the answer is withheld: 503', asyn
   const created = await send(s, 'POST', '/fhir/Patient', { payload: patient('Unrecorded') });
   t.equal(created.response.statusCode, 503, 'a write is not reported as a success either');
   t.equal(created.response.headers.location, undefined);
+
+  const missing = await send(s, 'GET', '/fhir/Patient/no-such-id');
+  t.equal(missing.response.statusCode, 404, 'an error answer discloses nothing: it is sent as it is');
 });
