@@ -14,6 +14,9 @@ import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
 import { typeRoutes } from './rest/type-routes.js';
 import { accessFields, createSecurity, unrestrictedCaller, type RequestContext } from './security/index.js';
+import { newRequestAudit } from './security/audit-facts.js';
+import { auditOnSend } from './security/audit-hook.js';
+import { AuditTrail } from './security/audit-trail.js';
 import type { ServiceDeps } from './services/deps.js';
 import { ResourceStore, accessIndexes } from './store/index.js';
 import { KeyStats, SearchRegistry, extractSearchValues, isSearchIndexName, searchIndexes, storedFields } from './search/index.js';
@@ -80,6 +83,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     searchParams: capabilitySearchParams(registry),
   };
   const searchDeps = { config, db, store, registry, declared, storedTypes, keyStats };
+  // One AuditEvent per request, group-committed through the store's append-only path.
+  const auditTrail = new AuditTrail((events) => store.appendAuditEvents(events));
 
   registerJsonBodies(app);
   registerErrorHandling(app);
@@ -88,7 +93,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const caller = unrestrictedCaller(request.ip);
-    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller, access: security.denyAll };
+    const ctx: RequestContext = { requestId: request.id, log: request.log, baseUrl: config.baseUrl, caller, access: security.denyAll, audit: newRequestAudit() };
     request.ctx = contextHook ? contextHook(ctx, request) : ctx;
   });
   // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
@@ -110,6 +115,10 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       'request',
     );
   });
+
+  // Awaited before the answer is written: see security/audit-hook.ts.
+  app.addHook('onSend', auditOnSend(auditTrail, config.baseUrl, basePath(config)));
+  app.addHook('onClose', () => auditTrail.drain());
 
   await app.register(healthRoutes(db));
   await app.register(

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { issue, outcome } from '../outcome.js';
 import type { ServiceDeps } from '../services/deps.js';
+import { noteResource } from '../security/audit-facts.js';
 import { history, type HistoryParams } from '../services/history.js';
 import { readResource, readVersion } from '../services/read.js';
 import { deleteResource, updateResource } from '../services/write.js';
@@ -16,6 +17,7 @@ export function instanceRoutes(deps: ServiceDeps) {
     app.get<{ Params: InstanceParams }>('/:type/:id', async (request, reply) => {
       const { type, id } = request.params;
       const version = await readResource(deps, request.ctx, storedType(type), id);
+      noteResource(request.ctx, version);
       versionHeaders(reply, version);
       if (notModified(request, version)) return reply.code(304).send();
       return sendResource(request, reply, 200, version.resource!);
@@ -24,6 +26,7 @@ export function instanceRoutes(deps: ServiceDeps) {
     app.get<{ Params: InstanceParams & { vid: string } }>('/:type/:id/_history/:vid', async (request, reply) => {
       const { type, id, vid } = request.params;
       const version = await readVersion(deps, request.ctx, storedType(type), id, vid);
+      noteResource(request.ctx, version);
       versionHeaders(reply, version);
       if (notModified(request, version)) return reply.code(304).send();
       return sendResource(request, reply, 200, version.resource!);
@@ -32,12 +35,14 @@ export function instanceRoutes(deps: ServiceDeps) {
     app.put<{ Params: InstanceParams }>('/:type/:id', async (request, reply) => {
       const { type, id } = request.params;
       const result = await updateResource(deps, request.ctx, storedType(type), id, request.body, ifMatchVersion(request));
+      noteResource(request.ctx, result.version);
       return sendWriteResult(request.ctx, request, reply, result);
     });
 
     app.delete<{ Params: InstanceParams }>('/:type/:id', async (request, reply) => {
       const { type, id } = request.params;
       const result = await deleteResource(deps, request.ctx, storedType(type), id);
+      if (result.changed) noteResource(request.ctx, result.version);
       if (result.changed) reply.header('etag', `W/"${result.version.versionId}"`);
       const text = result.changed
         ? `${type}/${id} deleted (version ${result.version.versionId})`

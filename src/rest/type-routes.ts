@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps } from '../services/deps.js';
+import { noteResource } from '../security/audit-facts.js';
 import { history, type HistoryParams } from '../services/history.js';
 import { createResource } from '../services/write.js';
 import { sendJson } from './reply.js';
@@ -13,6 +14,7 @@ export function typeRoutes(deps: ServiceDeps) {
   return async (app: FastifyInstance) => {
     app.post<{ Params: TypeParams }>('/:type', async (request, reply) => {
       const result = await createResource(deps, request.ctx, storedType(request.params.type), request.body);
+      noteResource(request.ctx, result.version);
       return sendWriteResult(request.ctx, request, reply, result);
     });
 

@@ -27,7 +27,12 @@ export const DEDICATED_PARAMS: Readonly<Record<string, readonly string[]>> = {
   Patient: ['identifier', 'family', 'given', 'name', 'birthdate', 'gender', 'telecom', '_lastUpdated'],
   DocumentReference: ['patient', 'subject', 'type', 'status', 'date', 'identifier', 'category', 'author', '_lastUpdated'],
   Consent: ['patient', 'status', 'category', 'date', '_lastUpdated'],
-  AuditEvent: ['date', 'patient', 'agent', 'entity', 'type', 'subtype', '_lastUpdated'],
+  // Every request writes an AuditEvent, and every write updates every index of the collection:
+  // only what audit searches select by ("who saw this patient / this resource", "what did this
+  // user do", in a date range). `type` and `subtype` have a handful of values (every automatic
+  // event is type `rest`): an index of their own would select nothing, so the shared index
+  // serves them; `_lastUpdated` is within milliseconds of `date` (`recorded`), so it has none either.
+  AuditEvent: ['date', 'patient', 'agent', 'entity'],
   StructureDefinition: ['url', 'name', 'type', '_lastUpdated'],
   SearchParameter: ['url', 'code', 'base', '_lastUpdated'],
 };

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RequestAccess } from '../store/index.js';
+import type { RequestAudit } from './audit-facts.js';
 
 /** SMART v2 interaction letters; v1 `read` is r+s, `write` is c+u+d, `*` is all five. */
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
@@ -70,4 +71,6 @@ export interface RequestContext {
    * every read, search, include, history, count and write.
    */
   access: RequestAccess;
+  /** What the request's AuditEvent will say (security/audit-facts.ts); created with the context. */
+  audit?: RequestAudit;
 }

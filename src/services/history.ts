@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, BundleLink } from 'fhir/r4';
 import { parseInstantRange } from '../fhir/date-range.js';
 import { badRequest } from '../outcome.js';
+import { noteReturned } from '../security/audit-facts.js';
 import type { RequestContext } from '../security/context.js';
 import type { HistoryDocument, HistoryPosition, HistoryQuery } from '../store/index.js';
 import type { ServiceDeps } from './deps.js';
@@ -55,6 +56,7 @@ export async function history(
   const until = at && at < snapshot ? at : snapshot;
   const query: HistoryQuery = { ...scope, since, until, count, position: cursor };
   const page = await deps.store.forRequest(ctx).history(query, deps.storedTypes);
+  noteReturned(ctx, page.entries);
 
   const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
   const linkTo = (extra: Record<string, string>) => {

@@ -5,6 +5,7 @@ import type { IndexDeclaration } from '../db/indexes.js';
 import { parseSummary, shapeResource } from '../fhir/summary.js';
 import { issue, outcome } from '../outcome.js';
 import { forbidden } from '../outcome.js';
+import { noteQuery, noteReturned } from '../security/audit-facts.js';
 import type { RequestContext } from '../security/context.js';
 import type { RequestAccess, ResourceStore } from '../store/index.js';
 import {
@@ -91,6 +92,7 @@ export async function search(
 ): Promise<SearchResult> {
   const started = performance.now();
   const timer = new DbTimer();
+  noteQuery(ctx, entries);
   await deps.registry.refresh();
   const store = deps.store.forRequest(ctx);
   const types = searchableTypes(store.access, scope);
@@ -115,6 +117,7 @@ export async function search(
     countOnly: summary === 'count',
   });
   const included = await findIncludes(env, page.rows, query.include, query.revinclude, deps.storedTypes);
+  noteReturned(ctx, [...page.rows, ...included]);
 
   const links: BundleLink[] = [{ relation: 'self', url: link(ctx, scope, entries, query.cursor) }];
   links.push({ relation: 'first', url: link(ctx, scope, entries) });

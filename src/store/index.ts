@@ -1,8 +1,9 @@
 import type { Resource } from 'fhir/r4';
 import type { Db, Document } from 'mongodb';
+import { appendNew } from './append.js';
 import { ChangeCounters } from './change-counters.js';
 import type { IndexDeclaration } from '../db/indexes.js';
-import { currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor } from './documents.js';
+import { currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor, type StoredVersion } from './documents.js';
 import { HISTORY_INDEXES } from './history.js';
 import { recoverRecentWrites } from './recovery.js';
 import { RequestStore, type RequestAccess } from './request-store.js';
@@ -96,6 +97,14 @@ export class ResourceStore {
     }
     await flush();
     return done;
+  }
+
+  /**
+   * The audit trail's write: new AuditEvents, each stored once as version 1 under a
+   * server-chosen id, in one insert (store/append.ts). Not a request's write: no access applies.
+   */
+  appendAuditEvents(resources: Resource[]): Promise<StoredVersion[]> {
+    return appendNew(this.db, this.extract, 'AuditEvent', resources);
   }
 
   /** Start-up work, not a request's: its scan of recent history has no time limit. */

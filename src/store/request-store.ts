@@ -1,10 +1,13 @@
 import type { Db, Document, Filter } from 'mongodb';
-import { forbidden } from '../outcome.js';
+import { resourceTypeEntry } from '../fhir/resource-types.js';
+import { badRequest, forbidden } from '../outcome.js';
 import { HISTORY_COLLECTION, historyKey, storedVersionFrom, type CurrentDocument, type HistoryDocument, type StoredVersion } from './documents.js';
 import { countHistory, readHistoryPage, type HistoryPage, type HistoryQuery } from './history.js';
 import type { PlannedWrite, WriteGuard, WriteOutcome, Writer } from './write.js';
 
 type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
+
+const isAppendOnly = (type: string) => resourceTypeEntry(type)?.appendOnly === true;
 
 /** What the store needs of a request's authorization (src/security/access.ts compiles it). */
 export interface RequestAccess {
@@ -47,6 +50,8 @@ export class RequestStore {
   }
 
   async readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    // An append-only resource's one version is its current document (store/append.ts).
+    if (isAppendOnly(type)) return versionId === 1 ? this.readCurrent(type, id) : (this.access.require(type, 'r'), undefined);
     this.access.require(type, 'r');
     const filter = withAccess({ _id: historyKey(type, id, versionId) }, this.access.historyFilter(type, 'r'));
     const doc = await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).findOne(filter as Filter<HistoryDocument>, { maxTimeMS: this.maxTimeMS });
@@ -55,6 +60,7 @@ export class RequestStore {
 
   /** Instance, type or system history of what the request may read (`types`: the stored types, for system history). */
   async history(query: HistoryQuery, types: string[]): Promise<HistoryPage & { total: number }> {
+    if (query.type && isAppendOnly(query.type)) return this.appendOnlyHistory(query);
     const filter = this.historyAccess(query.type ? [query.type] : types);
     const [page, total] = await Promise.all([
       readHistoryPage(this.db, query, filter, this.maxTimeMS),
@@ -75,6 +81,18 @@ export class RequestStore {
     const same = filters.every((f) => JSON.stringify(f) === JSON.stringify(filters[0]));
     if (same) return withAccess(readable.length === types.length ? {} : { type: { $in: readable } }, filters[0]);
     return { $or: readable.map((t, i) => withAccess({ type: t }, filters[i])) };
+  }
+
+  /** The history of an append-only resource is its one version; the type keeps none of its own. */
+  private async appendOnlyHistory(query: HistoryQuery): Promise<HistoryPage & { total: number }> {
+    if (!query.id) {
+      throw badRequest(`${query.type} resources are written once and never changed, so the server keeps no ${query.type}/_history: search ${query.type}?date=... instead`, 'not-supported');
+    }
+    const version = query.position ? undefined : await this.readCurrent(query.type!, query.id);
+    const inBounds = version && (!query.since || version.lastUpdated >= query.since) && (!query.until || version.lastUpdated <= query.until);
+    if (!version || !inBounds) return { entries: [], hasOlder: false, hasNewer: false, total: 0 };
+    const entry: HistoryDocument = { ...version, _id: historyKey(version.type, version.id, 1), method: 'POST' };
+    return { entries: [entry], hasOlder: false, hasNewer: false, total: 1 };
   }
 
   applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {

@@ -164,7 +164,8 @@ function checkPrecondition(write: PlannedWrite, existing: CurrentDocument | null
   }
 }
 
-function buildVersion(write: PlannedWrite, existing: CurrentDocument | null): HistoryDocument {
+/** The history document of the next version of a write (version 1 when nothing exists). */
+export function buildVersion(write: PlannedWrite, existing: CurrentDocument | null): HistoryDocument {
   const versionId = (existing?.versionId ?? 0) + 1;
   // Each version of a resource is strictly later than the one before, even if clocks disagree.
   const lastUpdated = new Date(Math.max(Date.now(), (existing?.lastUpdated.getTime() ?? 0) + 1));

@@ -14,6 +14,10 @@ import { FHIR_JSON_HEADERS, startTestServer, type TestServer } from '../helpers/
  * and asks the server the same questions.
  */
 
+// Engines are started ten times, and every request waits for its AuditEvent to be written:
+// more than tap's 30 s default on two busy cores.
+t.setTimeout(300_000);
+
 function dataFolder(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'fhir-durability-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { patientApp } from '../helpers/access.js';
+import { asCaller, patientApp, scope } from '../helpers/access.js';
 import { testIssuer } from '../helpers/tokens.js';
 import { createAll, matchIds, searchBundle } from '../helpers/search.js';
 import { FHIR_JSON_HEADERS, startTestServer, type TestServer } from '../helpers/server.js';
@@ -84,7 +84,11 @@ t.test('a compartment search of another patient finds only what is also in her o
 t.test('system search with _type and without stays in the compartment', async (t) => {
   const { alice } = await setup(t);
   t.same(await matchIds(alice, '?_type=Patient,DocumentReference'), ['a1', 'a2', 'alice']);
-  t.same(await matchIds(alice, ''), ['a1', 'a2', 'alice']);
+  const everything = await searchBundle(alice, '?_count=1000');
+  const types = new Set<string>(everything.entry.map((e: any) => e.resource.resourceType));
+  t.same([...types].sort(), ['AuditEvent', 'DocumentReference', 'Patient'], 'her own accounting of disclosures too');
+  const ids = everything.entry.filter((e: any) => e.resource.resourceType !== 'AuditEvent').map((e: any) => e.resource.id).sort();
+  t.same(ids, ['a1', 'a2', 'alice']);
 });
 
 t.test('instance, type and system history show only the compartment', async (t) => {
@@ -115,6 +119,27 @@ t.test("writes into another patient's compartment are refused", async (t) => {
   t.equal(admin.json(await admin.request({ method: 'GET', url: '/fhir/DocumentReference/b1' })).subject.reference, 'Patient/bob');
   const own = await alice.request({ method: 'POST', url: '/fhir/DocumentReference', headers: FHIR_JSON_HEADERS, payload: doc('y', 'alice') });
   t.equal(own.statusCode, 201, 'a document of her own');
+});
+
+t.test('accounting of disclosures: her app lists who accessed her records, and nothing else of the trail', async (t) => {
+  const { admin, alice } = await setup(t);
+  const clinician = await startTestServer(t, { dbName: admin.db.databaseName, app: asCaller({ fhirUser: 'Practitioner/dr', scopes: [scope('user/*.rs')] }) });
+  await clinician.request({ method: 'GET', url: '/fhir/DocumentReference/a1' });
+  await clinician.request({ method: 'GET', url: '/fhir/DocumentReference/b1' });
+  await clinician.request({ method: 'GET', url: '/fhir/Patient?_id=alice,bob' });
+  const trail = await searchBundle(alice, 'AuditEvent?entity=Patient/alice&_count=1000');
+  const patientsOf = (e: any) => e.resource.entity.filter((x: any) => x.role?.code === '1').map((x: any) => x.what.reference);
+  const searches = trail.entry.filter((e: any) => e.resource.entity.some((x: any) => x.query));
+  t.ok(searches.length > 0, 'the search that found her is listed');
+  t.ok(searches.every((e: any) => patientsOf(e).join() === 'Patient/alice'), 'a search event names no other patient');
+  const readers = trail.entry.flatMap((e: any) => e.resource.agent.map((a: any) => a.who?.reference)).filter(Boolean);
+  t.ok(readers.includes('Practitioner/dr'), 'the clinician who read her record is named');
+  const bobs = await searchBundle(alice, 'AuditEvent?entity=Patient/bob&_count=1000');
+  const hers = (bobs.entry ?? []).every((e: any) => patientsOf(e).includes('Patient/alice'));
+  t.ok(hers, "of Bob's accounting she sees only events about her own records (a2, which Bob wrote)");
+  t.notOk((bobs.entry ?? []).some((e: any) => e.resource.entity.some((x: any) => x.what?.reference?.startsWith('DocumentReference/b1'))), 'not his b1');
+  const write = await alice.request({ method: 'PUT', url: `/fhir/AuditEvent/${trail.entry[0].resource.id}`, headers: FHIR_JSON_HEADERS, payload: trail.entry[0].resource });
+  t.equal(write.statusCode, 405, 'the trail cannot be rewritten');
 });
 
 t.test('patient/ scopes without a patient in the token see nothing', async (t) => {
