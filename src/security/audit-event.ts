@@ -121,7 +121,7 @@ function entitiesOf(facts: AuditFacts, audit: RequestAudit): AuditEventEntity[] 
  * patients and query it touched. Never a request body or a returned resource: references and ids only.
  */
 function buildAuditEvent(facts: AuditFacts, audit: RequestAudit): AuditEvent {
-  const breakGlass = (facts.caller as Caller & { breakGlass?: boolean }).breakGlass === true;
+  const breakGlass = facts.caller.breakGlass;
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
     type: EVENT_TYPE,
