@@ -117,7 +117,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   });
 
   // Awaited before the answer is written: see security/audit-hook.ts.
-  app.addHook('onSend', auditOnSend(auditTrail, config.baseUrl, basePath(config)));
+  if (config.auditTrail) app.addHook('onSend', auditOnSend(auditTrail, config.baseUrl, basePath(config)));
+  else app.log.warn('AUDIT_TRAIL=off: accesses are not audited (local development only)');
   app.addHook('onClose', () => auditTrail.drain());
 
   await app.register(healthRoutes(db));

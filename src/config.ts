@@ -27,6 +27,11 @@ export interface Config {
   validation: ValidationConfig;
   /** Security label codes (meta.security) only tokens granting them may see (RESTRICTED_LABELS). */
   restrictedLabels: string[];
+  /**
+   * AUDIT_TRAIL=off: no AuditEvents (local development and the benchmark's baseline only: it
+   * is refused when authorization is on).
+   */
+  auditTrail: boolean;
   /** What a patient's records follow when no Consent of theirs decides (CONSENT_DEFAULT). */
   consentDefault: 'permit' | 'deny';
   /** AUTH_*, CORS_ORIGINS: the server as an OAuth 2.0 resource server of SMART on FHIR tokens. */
@@ -189,6 +194,13 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1
  */
 const DEFAULT_RESTRICTED_LABELS = ['R', 'V', 'ETH', 'GDIS', 'HIV', 'MST', 'PSY', 'SCA', 'SDV', 'SEX', 'STD', 'TBOO', 'SUD', 'BH'];
 
+function auditTrailFrom(raw: string | undefined, auth: AuthConfig): boolean {
+  if (raw === undefined || raw === '' || raw === 'on') return true;
+  if (raw !== 'off') throw new Error(`AUDIT_TRAIL must be on or off; got "${raw}"`);
+  if (auth.issuer || auth.disabled) throw new Error('AUDIT_TRAIL=off is only for local development: with authorization on (or AUTH_DISABLED) every access must be audited');
+  return false;
+}
+
 function consentDefaultFrom(raw: string | undefined): 'permit' | 'deny' {
   if (raw === undefined || raw === '' || raw === 'permit') return 'permit';
   if (raw === 'deny') return 'deny';
@@ -228,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idWindowProbeMs: intFrom(env, 'ID_WINDOW_PROBE_MS', 5, 0),
     maxChainMatches: intFrom(env, 'MAX_CHAIN_MATCHES', 10_000),
     validation: validationFrom(env),
+    auditTrail: auditTrailFrom(env.AUDIT_TRAIL, auth),
     consentDefault: consentDefaultFrom(env.CONSENT_DEFAULT),
     restrictedLabels: env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS),
     auth,

@@ -1,8 +1,8 @@
 /**
- * What authorization, Consent and audit cost: the same reads and searches against the
- * benchmark's server (authorization off) and against a second server on the same database that
- * verifies SMART tokens, applies the patient compartment, labels and stored Consents, and
- * audits every request. Patient apps use tokens of their own patient; a clinician uses
+ * What authorization, Consent and audit cost: the same reads and searches against a server
+ * with none of them (AUDIT_TRAIL=off, no issuer), the benchmark's server (audit trail only),
+ * and a server on the same database that verifies SMART tokens, applies the patient
+ * compartment, labels and stored Consents, and audits every request. Patient apps use tokens of their own patient; a clinician uses
  * user/ scopes while Consents of other patients (denying another user) are stored.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -60,6 +60,8 @@ export const securitySuite: BenchSuite = {
 
     const keys = await issuer();
     const secured = await spawnServer(env.mongoUri, env.dbName, { AUTH_ISSUER: ISSUER, AUTH_JWKS_FILE: keys.file });
+    // The baseline: nothing of security at all (no token checks, no Consents, no audit trail).
+    const bare = await spawnServer(env.mongoUri, env.dbName, { AUDIT_TRAIL: 'off' });
     try {
       const audience = secured.baseUrl;
       const apps = await Promise.all(
@@ -94,17 +96,18 @@ export const securitySuite: BenchSuite = {
       const rows: BenchRow[] = [];
       const row = (name: string, result: LoadResult, off?: LoadResult): BenchRow => ({
         suite: 'security', name, rate: result.rate, p50Ms: result.p50Ms, p99Ms: result.p99Ms,
-        note: [off ? `on/off ${(result.rate / off.rate).toFixed(2)}` : 'authorization off', result.errors ? `${result.errors} errors` : ''].filter(Boolean).join(', '),
+        note: [off ? `/off ${(result.rate / off.rate).toFixed(2)}` : 'off: no tokens, no Consents, no audit', result.errors ? `${result.errors} errors` : ''].filter(Boolean).join(', '),
       });
       for (const [name, path] of shapes) {
-        const off = await run(env.baseUrl, path);
+        const off = await run(bare.baseUrl, path);
         rows.push(row(name, off));
+        rows.push(row('  audit trail only', await run(env.baseUrl, path), off));
         rows.push(row(`  patient token`, await run(secured.baseUrl, path, asPatient), off));
         rows.push(row(`  user token, ${consents} Consents`, await run(secured.baseUrl, path, asClinician), off));
       }
       return rows;
     } finally {
-      await secured.stop();
+      await Promise.all([secured.stop(), bare.stop()]);
     }
   },
 };

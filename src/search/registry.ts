@@ -128,11 +128,13 @@ export class SearchRegistry {
 
   private rebuild(custom: SearchParameter[]): void {
     const next = new Map<string, Map<string, SearchParam>>();
-    for (const type of SearchRegistry.storedTypes()) {
+    for (const entry of RESOURCE_TYPES) {
+      const type = entry.type;
       const params = new Map<string, SearchParam>();
       for (const [definitions, isCustom] of [[this.base, false], [custom, true]] as const) {
         for (const definition of definitions) {
           if (!SAFE_CODE.test(definition.code ?? '') || !appliesTo(definition, type)) continue;
+          if (!isCustom && entry.searchParams && !entry.searchParams.includes(definition.code!)) continue;
           const param = paramFrom(definition, type, isCustom);
           if (!param) continue;
           params.set(param.code, param);

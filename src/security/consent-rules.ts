@@ -3,6 +3,7 @@ import type { Document } from 'mongodb';
 import type { ResourceStore } from '../store/index.js';
 import { consentFilter, type ResourceConditions } from './consent.js';
 import type { Caller } from './context.js';
+import { FreshRead } from './fresh-read.js';
 
 const PATIENT_PRIVACY = 'http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy';
 /** The most active privacy Consents kept; beyond it the server says so at every load. */
@@ -25,6 +26,7 @@ export class ConsentRules {
   private loading: Promise<void> | undefined;
   private compiled = new Map<string, Document | undefined>();
   private compiledAt = 0;
+  private readonly counter = new FreshRead(() => this.store.changeCount('Consent'));
 
   constructor(
     private readonly store: ResourceStore,
@@ -35,7 +37,7 @@ export class ConsentRules {
 
   /** Brings the Consents up to the database's state as of now. */
   async refresh(): Promise<void> {
-    const count = await this.store.changeCount('Consent');
+    const count = await this.counter.get();
     while (this.loadedAt < count) {
       this.loading ??= this.load().finally(() => (this.loading = undefined));
       await this.loading;
@@ -54,9 +56,21 @@ export class ConsentRules {
     this.loadedAt = count;
   }
 
-  /** What the Consents let this caller see; undefined when they cannot restrict it (no Consents, break-the-glass). */
+  /**
+   * Whether Consents can restrict the caller at all: not when it breaks the glass, nor when it is
+   * a patient reading her own compartment (every scope is limited to it; a patient's Consents
+   * govern others' access to her records, and what is in her compartment is hers).
+   */
+  static restricts(caller: Caller): boolean {
+    if (caller.breakGlass) return false;
+    const ownPatient = (scope: Caller['scopes'][number]) =>
+      (scope.context === 'patient' && caller.patient !== undefined) || (scope.context === 'user' && caller.fhirUser?.startsWith('Patient/'));
+    return !caller.scopes.every(ownPatient);
+  }
+
+  /** What the Consents let this caller see; undefined when they cannot restrict it. */
   view(caller: Caller): ConsentView | undefined {
-    if (this.consents.length === 0 || caller.breakGlass) return undefined;
+    if (this.consents.length === 0 || !ConsentRules.restricts(caller)) return undefined;
     const now = Date.now();
     if (now - this.compiledAt > CACHE_MS) {
       this.compiled.clear();

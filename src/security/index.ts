@@ -33,7 +33,7 @@ export function createSecurity(config: Config, registry: SearchRegistry, store: 
   return {
     async accessFor(caller) {
       // Without authorization everything is allowed, Consents included: there is no one to decide for.
-      if (!caller.authenticated) return policy(caller);
+      if (!caller.authenticated || !ConsentRules.restricts(caller)) return policy(caller);
       await consents.refresh();
       return policy(caller, consents.view(caller));
     },

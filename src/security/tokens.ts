@@ -120,6 +120,11 @@ function describe(error: unknown, allowed: string[]): string {
  * Every failure is a 401 FhirError carrying a WWW-Authenticate challenge; an unreachable key
  * source is a 503, so that clients do not throw away good tokens during an outage.
  */
+/** How long a verified token is trusted without checking its signature again. */
+const VERIFIED_TTL_MS = 60_000;
+/** The most verified tokens remembered (the oldest is forgotten first). */
+const MAX_VERIFIED = 10_000;
+
 export class TokenVerifier {
   private constructor(
     private readonly auth: AuthConfig & { issuer: string },
@@ -145,8 +150,28 @@ export class TokenVerifier {
     return new TokenVerifier({ ...auth, issuer }, realm, guardKeySource(keys, log));
   }
 
+  /**
+   * Tokens verified lately, with the instant until which each stays valid: an app sends the same
+   * token with every request, and a signature check costs more than the rest of a read's work.
+   * An entry lasts until the token's `exp` (plus the skew) and at most VERIFIED_TTL_MS, so a key
+   * withdrawn from the issuer's set stops being trusted within that time.
+   */
+  private readonly verified = new Map<string, { payload: JWTPayload; until: number }>();
+
   /** The claims of a valid token; throws a 401 (or 503) FhirError otherwise. */
   async verify(token: string): Promise<JWTPayload> {
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known && known.until > now) return known.payload;
+    if (known) this.verified.delete(token);
+    const payload = await this.check(token);
+    const until = Math.min(now + VERIFIED_TTL_MS, (payload.exp! + this.auth.clockSkewSeconds) * 1000);
+    if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { payload, until });
+    return payload;
+  }
+
+  private async check(token: string): Promise<JWTPayload> {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw invalidToken(this.realm, 'it is malformed (not a signed JWT)');
     }

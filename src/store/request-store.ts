@@ -21,8 +21,12 @@ export interface RequestAccess {
   guard: WriteGuard;
 }
 
-const withAccess = (filter: Document, access: Filter<Document> | undefined): Filter<Document> =>
-  access ? { $and: [filter, access] } : filter;
+/** `filter` AND `access`: merged into one object when they share no field (a simpler query for the planner). */
+const withAccess = (filter: Document, access: Filter<Document> | undefined): Filter<Document> => {
+  if (!access) return filter;
+  const apart = Object.keys(access).every((key) => !key.startsWith('$') && !(key in filter));
+  return apart ? { ...filter, ...access } : { $and: [filter, access] };
+};
 
 /**
  * The store as one request sees it: every read ANDs the request's access filter (so what the

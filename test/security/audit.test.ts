@@ -419,3 +419,16 @@ t.test('when the AuditEvent of a success cannot be written the answer is withhel
   const missing = await send(s, 'GET', '/fhir/Patient/no-such-id');
   t.equal(missing.response.statusCode, 404, 'an error answer discloses nothing: it is sent as it is');
 });
+
+t.test('the trail offers the search parameters audit reviews select by, and says so in the CapabilityStatement', async (t) => {
+  const s = await startTestServer(t);
+  const missing = await send(s, 'GET', '/fhir/Patient/missing');
+  const failures = s.json(await s.request({ method: 'GET', url: '/fhir/AuditEvent?outcome=4&subtype=http://hl7.org/fhir/restful-interaction|read&_count=100' }));
+  const ids = (failures.entry ?? []).map((e: any) => e.resource.entity.find((x: any) => x.type?.code === 'XrequestId')?.what.identifier.value);
+  t.ok(ids.includes(missing.id), 'the failed read is found by outcome and subtype');
+  const strict = await s.request({ method: 'GET', url: '/fhir/AuditEvent?site=x', headers: { prefer: 'handling=strict' } });
+  t.equal(strict.statusCode, 400, 'a parameter the trail does not offer is refused under strict handling');
+  const statement = s.json(await s.request({ method: 'GET', url: '/fhir/metadata' }));
+  const audit = statement.rest[0].resource.find((r: any) => r.type === 'AuditEvent');
+  t.same(audit.searchParam.map((p: any) => p.name).sort(), ['_id', 'action', 'agent', 'date', 'entity', 'outcome', 'patient', 'subtype', 'type']);
+});

@@ -85,3 +85,22 @@ t.test('malformed authorization settings stop start-up with a clear message', as
   t.throws(() => loadConfig({ ...ISSUER, AUTH_CLOCK_SKEW_SECONDS: '-1' }), /AUTH_CLOCK_SKEW_SECONDS must be a whole number of at least 0/);
   t.throws(() => loadConfig({ CORS_ORIGINS: 'https://app.example/' }), /CORS_ORIGINS entries must be origins/);
 });
+
+t.test('AUDIT_TRAIL=off is only for local development: refused with authorization on or AUTH_DISABLED', async (t) => {
+  t.equal(loadConfig({}).auditTrail, true, 'on by default');
+  t.equal(loadConfig({ AUDIT_TRAIL: 'off' }).auditTrail, false);
+  t.throws(() => loadConfig({ ...ISSUER, AUDIT_TRAIL: 'off' }), /AUDIT_TRAIL=off/);
+  t.throws(() => loadConfig({ AUTH_DISABLED: 'true', AUDIT_TRAIL: 'off' }), /AUDIT_TRAIL=off/);
+  t.throws(() => loadConfig({ AUDIT_TRAIL: 'no' }), /AUDIT_TRAIL must be on or off/);
+});
+
+t.test('CONSENT_DEFAULT is permit or deny, permit by default', async (t) => {
+  t.equal(loadConfig({}).consentDefault, 'permit');
+  t.equal(loadConfig({ CONSENT_DEFAULT: 'deny' }).consentDefault, 'deny');
+  t.throws(() => loadConfig({ CONSENT_DEFAULT: 'maybe' }), /CONSENT_DEFAULT/);
+});
+
+t.test('RESTRICTED_LABELS replaces the default list of restricted label codes', async (t) => {
+  t.ok(loadConfig({}).restrictedLabels.includes('R'));
+  t.same(loadConfig({ RESTRICTED_LABELS: 'V, HIV' }).restrictedLabels, ['V', 'HIV']);
+});

@@ -113,6 +113,14 @@ t.test('a token without an expiry (exp) gets 401 invalid_token', async (t) => {
   refused(t, await get(server, { authorization: `Bearer ${token}` }), /no valid expiry \(exp\)/, token);
 });
 
+t.test('a token verified before is refused once it expires (the verified-token cache ends at exp)', async (t) => {
+  const strict = await startTestServer(t, { env: { ...issuer.env, AUTH_CLOCK_SKEW_SECONDS: '0' } });
+  const token = await issuer.token(claims, { expiresIn: '2s' });
+  t.equal((await get(strict, { authorization: `Bearer ${token}` })).statusCode, 200);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  refused(t, await get(strict, { authorization: `Bearer ${token}` }), /expired/, token);
+});
+
 t.test('a valid token is accepted: GET /fhir/Patient answers 200', async (t) => {
   const response = await get(server, await issuer.bearer(claims));
   t.equal(response.statusCode, 200);
