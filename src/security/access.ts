@@ -113,22 +113,45 @@ export class AccessPolicy implements RequestAccess {
     return this.compile(type, interaction, false);
   }
 
-  /** Refuses a write whose resource, before or after it, lies outside what the token may write. */
-  readonly guard: WriteGuard = (write, existing, next) => {
-    if (this.unrestricted) return;
-    const interaction = writeInteraction(write);
-    this.require(write.type, interaction);
-    const filter = this.compile(write.type, interaction, true);
-    if (!filter) return;
-    const query = new Query(filter as Record<string, unknown>);
-    if (existing && !existing.deleted && !query.test(existing)) {
-      throw forbidden(`${write.type}/${write.id} is outside what this access token may ${VERB[interaction]}`);
-    }
-    if (!next.deleted && !query.test(next)) {
-      throw forbidden(
-        `This ${write.type} would be outside what the access token may write (its patient compartment, scope restrictions or security labels)`,
-      );
-    }
+  /** True when every scope granting `interaction` on `type` is limited to a compartment or a query. */
+  private limited(type: string, interaction: Interaction): boolean {
+    return this.scopesFor(type, interaction).every((s) => s.query || !matchesAll(this.compartmentOf(s)));
+  }
+
+  /**
+   * A write's checks (store/write.ts): the token needs the interaction's scope; what it may not
+   * see is treated as absent, and a write may neither touch it nor put a resource out of reach.
+   * So that an answer never tells whether something invisible exists: a DELETE of it deletes
+   * nothing, as for a missing id; a PUT on it is refused, and so is a PUT that would create a
+   * resource with a client-chosen id under compartment- or query-limited scopes (POST creates).
+   */
+  readonly guard: WriteGuard = {
+    existing: (write, found) => {
+      if (this.unrestricted) return found;
+      const interaction = writeInteraction(write);
+      this.require(write.type, interaction);
+      const filter = this.compile(write.type, interaction, true);
+      if (!filter) return found;
+      const live = found && !found.deleted ? found : null;
+      const visible = live !== null && new Query(filter as Record<string, unknown>).test(live);
+      if (write.method === 'DELETE') return visible ? found : null;
+      if (write.method === 'PUT' && live && !visible) {
+        throw forbidden(`${write.type}/${write.id} is outside what this access token may update`);
+      }
+      if (write.method === 'PUT' && !live && this.limited(write.type, interaction)) {
+        throw forbidden(`Under compartment- or query-limited scopes a PUT must name a ${write.type} the token can read; create new resources with POST`);
+      }
+      return found;
+    },
+    next: (write, next) => {
+      if (this.unrestricted || next.deleted) return;
+      const filter = this.compile(write.type, writeInteraction(write), true);
+      if (filter && !new Query(filter as Record<string, unknown>).test(next)) {
+        throw forbidden(
+          `This ${write.type} would be outside what the access token may write (its patient compartment, scope restrictions or security labels)`,
+        );
+      }
+    },
   };
 }
 

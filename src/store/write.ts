@@ -31,12 +31,16 @@ export interface PlannedWrite {
   precondition: Precondition;
 }
 
-/**
- * The request's check of a write, made before anything is written: `existing` is the current
- * document (null when none), `next` the document the write would make current (a delete
- * marker for a delete). It throws to refuse.
- */
-export type WriteGuard = (write: PlannedWrite, existing: CurrentDocument | null, next: CurrentDocument) => void;
+/** The request's checks of a write, made before anything is written; each throws to refuse it. */
+export interface WriteGuard {
+  /**
+   * What the request may know of the current document `found`: it, or null when the request may
+   * not see it (the write then goes on as if there were none, so its answer does not tell).
+   */
+  existing(write: PlannedWrite, found: CurrentDocument | null): CurrentDocument | null;
+  /** Checks the document the write would make current (a delete marker for a delete). */
+  next(write: PlannedWrite, next: CurrentDocument): void;
+}
 
 export interface WriteOutcome {
   version: StoredVersion;
@@ -84,7 +88,8 @@ export class Writer {
   private async applyWrite(write: PlannedWrite, guard: WriteGuard | undefined): Promise<WriteOutcome> {
     const current = this.db.collection<CurrentDocument>(write.type);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const existing = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
+      const found = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
+      const existing = guard ? guard.existing(write, found) : found;
       checkPrecondition(write, existing);
       if (write.method === 'DELETE' && (!existing || existing.deleted)) {
         return { version: versionOf(write, existing), created: false, changed: false };
@@ -96,7 +101,7 @@ export class Writer {
       next.compartments = access.compartments;
       next.labels = access.labels;
       const nextCurrent = currentDocumentFrom(next, extracted);
-      guard?.(write, existing, nextCurrent);
+      guard?.next(write, nextCurrent);
       try {
         await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).insertOne(next);
       } catch (error) {

@@ -114,7 +114,11 @@ t.test("writes into another patient's compartment are refused", async (t) => {
   const put = await alice.request({ method: 'PUT', url: '/fhir/DocumentReference/b1', headers: FHIR_JSON_HEADERS, payload: doc('b1', 'alice') });
   t.equal(put.statusCode, 403, "taking over Bob's document");
   const del = await alice.request({ method: 'DELETE', url: '/fhir/DocumentReference/b2' });
-  t.equal(del.statusCode, 403, "deleting Bob's document");
+  const missing = await alice.request({ method: 'DELETE', url: '/fhir/DocumentReference/nothing-here' });
+  t.equal(del.statusCode, 200, "deleting Bob's document deletes nothing...");
+  t.same([del.statusCode, alice.json(del).issue[0].code], [missing.statusCode, alice.json(missing).issue[0].code], '...and answers as for a missing id');
+  const newId = await alice.request({ method: 'PUT', url: '/fhir/DocumentReference/new-id', headers: FHIR_JSON_HEADERS, payload: doc('new-id', 'alice') });
+  t.equal(newId.statusCode, 403, 'a PUT creating a client-chosen id is refused as a PUT on a hidden one is: neither tells');
   t.equal((await admin.request({ method: 'GET', url: '/fhir/DocumentReference/b2' })).statusCode, 200, 'nothing of his changed');
   t.equal(admin.json(await admin.request({ method: 'GET', url: '/fhir/DocumentReference/b1' })).subject.reference, 'Patient/bob');
   const own = await alice.request({ method: 'POST', url: '/fhir/DocumentReference', headers: FHIR_JSON_HEADERS, payload: doc('y', 'alice') });
