@@ -82,7 +82,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     storedTypes,
     searchParams: capabilitySearchParams(registry),
   };
-  const searchDeps = { config, db, store, registry, declared, storedTypes, keyStats };
+  const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
   // One AuditEvent per request, group-committed through the store's append-only path.
   const auditTrail = new AuditTrail((events) => store.appendAuditEvents(events));
 

@@ -46,7 +46,9 @@ export class AccessPolicy implements RequestAccess {
   }
 
   private scopesFor(type: string, interaction: Interaction): Scope[] {
-    return this.caller.scopes.filter((s) => (s.type === '*' || s.type === type) && s.interactions.has(interaction));
+    return this.caller.scopes.filter(
+      (s) => (s.type === '*' || s.type === type) && s.interactions.has(interaction) && !(s.context === 'patient' && recordsAboutItself(type, interaction)),
+    );
   }
 
   grants(type: string, interaction: Interaction): boolean {
@@ -153,6 +155,14 @@ export class AccessPolicy implements RequestAccess {
       }
     },
   };
+}
+
+/**
+ * Writes a patient app may not make, whatever its scopes say: AuditEvents, which would let it
+ * put records of its own making into the trail of who accessed its patient's records.
+ */
+function recordsAboutItself(type: string, interaction: Interaction): boolean {
+  return type === 'AuditEvent' && interaction === 'c';
 }
 
 function writeInteraction(write: PlannedWrite): Interaction {

@@ -144,6 +144,9 @@ t.test('accounting of disclosures: her app lists who accessed her records, and n
   t.notOk((bobs.entry ?? []).some((e: any) => e.resource.entity.some((x: any) => x.what?.reference?.startsWith('DocumentReference/b1'))), 'not his b1');
   const write = await alice.request({ method: 'PUT', url: `/fhir/AuditEvent/${trail.entry[0].resource.id}`, headers: FHIR_JSON_HEADERS, payload: trail.entry[0].resource });
   t.equal(write.statusCode, 405, 'the trail cannot be rewritten');
+  const { id: _id, meta: _meta, ...forged } = trail.entry[0].resource;
+  const post = await alice.request({ method: 'POST', url: '/fhir/AuditEvent', headers: FHIR_JSON_HEADERS, payload: forged });
+  t.equal(post.statusCode, 403, 'nor added to: a patient app cannot create AuditEvents');
 });
 
 t.test('patient/ scopes without a patient in the token see nothing', async (t) => {
