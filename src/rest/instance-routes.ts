@@ -41,7 +41,7 @@ export function instanceRoutes(deps: ServiceDeps) {
 
     app.delete<{ Params: InstanceParams }>('/:type/:id', async (request, reply) => {
       const { type, id } = request.params;
-      const result = await deleteResource(deps, request.ctx, storedType(type), id);
+      const result = await deleteResource(deps, request.ctx, storedType(type), id, ifMatchVersion(request));
       if (result.changed) noteResource(request.ctx, result.version);
       if (result.changed) reply.header('etag', `W/"${result.version.versionId}"`);
       const text = result.changed
