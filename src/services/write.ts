@@ -86,15 +86,24 @@ export interface CreateOptions {
  */
 export async function planCreate(deps: ServiceDeps, ctx: RequestContext, type: string, body: unknown, options: CreateOptions = {}): Promise<WritePlan> {
   if (options.ifNoneExist !== undefined) {
-    const entries = conditionEntries(options.ifNoneExist);
-    await deps.store.forRequest(ctx).lockCondition(conditionKey(type, entries));
-    const matches = await findConditionMatches(deps.search, ctx, type, entries, 2);
-    if (matches.length > 1) throw preconditionFailed(`If-None-Exist matches more than one ${type}: make the condition more selective`);
-    if (matches.length === 1) return { writes: [], warnings: [], existing: matches[0] };
+    const existing = await resolveConditionalCreate(deps, ctx, type, options.ifNoneExist);
+    if (existing) return { writes: [], warnings: [], existing };
   }
   const { resource, warnings } = await checkedResource(deps, type, body);
   const id = options.id ?? randomUUID();
   return { writes: [{ type, id, method: 'POST', resource, precondition: { kind: 'absent' } }], warnings };
+}
+
+/**
+ * The match of a conditional create's If-None-Exist (undefined: none, so create), taking the
+ * condition's lock first when in a transaction; several matches are 412.
+ */
+export async function resolveConditionalCreate(deps: ServiceDeps, ctx: RequestContext, type: string, ifNoneExist: string): Promise<StoredVersion | undefined> {
+  const entries = conditionEntries(ifNoneExist);
+  await deps.store.forRequest(ctx).lockCondition(conditionKey(type, entries));
+  const matches = await findConditionMatches(deps.search, ctx, type, entries, 2);
+  if (matches.length > 1) throw preconditionFailed(`If-None-Exist matches more than one ${type}: make the condition more selective`);
+  return matches[0];
 }
 
 /** create: POST [type], conditional with If-None-Exist (in a transaction, so two at once make one). */
@@ -142,13 +151,23 @@ export function updateResource(deps: ServiceDeps, ctx: RequestContext, type: str
  */
 export async function planConditionalUpdate(deps: ServiceDeps, ctx: RequestContext, type: string, query: string, body: unknown, ifMatchVersion?: number): Promise<WritePlan> {
   assertWritable(type, 'PUT');
+  const match = await resolveConditionalUpdate(deps, ctx, type, query);
+  return planResolvedUpdate(deps, ctx, type, match, body, ifMatchVersion);
+}
+
+/** The one match of a conditional update's search (undefined: none), under its lock; several are 412. */
+export async function resolveConditionalUpdate(deps: ServiceDeps, ctx: RequestContext, type: string, query: string): Promise<StoredVersion | undefined> {
   const entries = conditionEntries(query);
   await deps.store.forRequest(ctx).lockCondition(conditionKey(type, entries));
   const matches = await findConditionMatches(deps.search, ctx, type, entries, 2);
   if (matches.length > 1) throw preconditionFailed(`The conditional update matches more than one ${type}: make the condition more selective`);
+  return matches[0];
+}
+
+/** A conditional update once its match is known: update it, or create (under `newId` unless the body has an id). */
+export async function planResolvedUpdate(deps: ServiceDeps, ctx: RequestContext, type: string, match: StoredVersion | undefined, body: unknown, ifMatchVersion?: number, newId?: string): Promise<WritePlan> {
   const bodyId = (body as { id?: unknown } | null)?.id;
-  if (matches.length === 1) {
-    const match = matches[0];
+  if (match) {
     if (bodyId !== undefined && bodyId !== match.id) {
       throw badRequest(`The body's id ${JSON.stringify(bodyId)} is not the id of the ${type} the condition matches (${match.id})`, 'invalid', [`${type}.id`]);
     }
@@ -156,8 +175,7 @@ export async function planConditionalUpdate(deps: ServiceDeps, ctx: RequestConte
     return planUpdate(deps, ctx, type, match.id, withId, ifMatchVersion);
   }
   if (typeof bodyId === 'string') return planUpdate(deps, ctx, type, bodyId, body, ifMatchVersion);
-  const { resource, warnings } = await checkedResource(deps, type, body);
-  return { writes: [{ type, id: randomUUID(), method: 'POST', resource, precondition: { kind: 'absent' } }], warnings };
+  return planCreate(deps, ctx, type, body, { id: newId });
 }
 
 /** conditional update: PUT [type]?search (in a transaction, so two at once make one). */

@@ -13,7 +13,7 @@ import { Writer } from './write.js';
 export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtractor, AccessFields, ExtractedFields } from './documents.js';
 export type { HistoryPage, HistoryQuery, HistoryPosition } from './history.js';
 export type { PlannedWrite, Precondition, WriteOutcome, WriteGuard } from './write.js';
-export { WriteRace } from './write.js';
+export { RefusedWrite, WriteRace } from './write.js';
 export { transactionsUnavailable, type StoreTransaction, type TransactionOptions } from './transaction.js';
 export type { RequestStore, RequestAccess } from './request-store.js';
 

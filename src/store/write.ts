@@ -68,6 +68,16 @@ export class WriteRace extends FhirError {
   }
 }
 
+/** A write refused by its precondition or the request's guard, naming the write (a bundle names its entry). */
+export class RefusedWrite extends FhirError {
+  constructor(
+    readonly write: PlannedWrite,
+    cause: FhirError,
+  ) {
+    super(cause.status, cause.issues, cause.headers);
+  }
+}
+
 /** Options of one application of writes. */
 export interface ApplyOptions {
   /** A session with an open transaction: the writes become visible with its commit, all or none. */
@@ -173,7 +183,12 @@ export class Writer {
     const moves = new Map<string, AnyBulkWriteOperation<CurrentDocument>[]>();
     for (const write of writes) {
       const before = existing.get(key(write.type, write.id)) ?? null;
-      const prepared = await this.prepare(write, before, guard);
+      let prepared: Awaited<ReturnType<Writer['prepare']>>;
+      try {
+        prepared = await this.prepare(write, before, guard);
+      } catch (error) {
+        throw error instanceof FhirError && !(error instanceof WriteRace) ? new RefusedWrite(write, error) : error;
+      }
       if (!prepared) {
         outcomes.push({ version: versionOf(write, before), created: false, changed: false });
         continue;
