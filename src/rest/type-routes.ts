@@ -4,6 +4,7 @@ import { noteResource } from '../security/audit-facts.js';
 import { history, type HistoryParams } from '../services/history.js';
 import { issue, outcome } from '../outcome.js';
 import { conditionalDelete, conditionalUpdate, createResource } from '../services/write.js';
+import { patchFromRequest, patchResource } from '../services/patch.js';
 import { sendJson } from './reply.js';
 import { ifMatchVersion, ifNoneExist, queryString, storedType } from './request.js';
 import { sendWriteResult } from './write-reply.js';
@@ -24,6 +25,15 @@ export function typeRoutes(deps: ServiceDeps) {
       const type = storedType(request.params.type);
       if (request.ctx.audit) request.ctx.audit.interaction = 'update';
       const result = await conditionalUpdate(deps, request.ctx, type, queryString(request), request.body, ifMatchVersion(request));
+      noteResource(request.ctx, result.version);
+      return sendWriteResult(request.ctx, request, reply, result);
+    });
+
+    app.patch<{ Params: TypeParams }>('/:type', async (request, reply) => {
+      const type = storedType(request.params.type);
+      if (request.ctx.audit) request.ctx.audit.interaction = 'patch';
+      const patch = patchFromRequest(request.headers['content-type'], request.body);
+      const result = await patchResource(deps, request.ctx, type, { query: queryString(request) }, patch, ifMatchVersion(request));
       noteResource(request.ctx, result.version);
       return sendWriteResult(request.ctx, request, reply, result);
     });
