@@ -217,3 +217,18 @@ t.test('concurrent transactions updating the same resource serialise: consecutiv
   const history = (await s.request({ method: 'GET', url: `${s.base}/Patient/${existing.id}/_history?_count=100` })).json();
   t.same(history.entry.map((e: any) => Number(e.resource.meta.versionId)), Array.from({ length: n + 1 }, (_, i) => n + 1 - i));
 });
+
+t.test('two transactions creating the same conditional resource at once, on two instances, make one', async (t) => {
+  const a = await startTestServer(t);
+  const b = await startTestServer(t, { dbName: a.db.databaseName });
+  await createResource(a, patient('Warm-up'));
+  const mrn = 'http://hospital.test/mrn|tx-race';
+  const bundleFor = () => [
+    createEntry(patient('Raced', { identifier: [{ system: 'http://hospital.test/mrn', value: 'tx-race' }] }), undefined, { ifNoneExist: `identifier=${mrn}` }),
+    createEntry({ resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { title: 'x' } }] }),
+  ];
+  const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => postBundle(i % 2 ? a : b, 'transaction', bundleFor())));
+  t.same(responses.map((r) => r.statusCode), Array(6).fill(200));
+  t.same(responses.map((r) => JSON.parse(r.body).entry[0].response.status).sort(), ['200 OK', '200 OK', '200 OK', '200 OK', '200 OK', '201 Created']);
+  t.equal(await a.db.collection('Patient').countDocuments({ 'resource.identifier.value': 'tx-race' }), 1);
+});
