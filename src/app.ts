@@ -38,10 +38,12 @@ export interface AppOptions {
   contextHook?: (ctx: RequestContext, request: FastifyRequest) => RequestContext;
   /** How long custom SearchParameters are trusted before the database is checked again (ms). */
   searchParamRefreshMs?: number;
+  /** Act as if the database had no transactions (tests of the standalone-mongod answers); detected otherwise. */
+  withoutTransactions?: boolean;
 }
 
 /** Builds the server (without listening): the database must already be connected. */
-export async function buildApp({ config, db, logger, contextHook, searchParamRefreshMs }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db, logger, contextHook, searchParamRefreshMs, withoutTransactions }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -75,14 +77,22 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   const repaired = await store.recover();
   if (repaired > 0) app.log.warn({ repaired }, 'finished writes left incomplete by an earlier stop');
   const security = createSecurity(config, registry, store, (message) => app.log.warn(message));
+  const transactions = !withoutTransactions && (await store.supportsTransactions());
+  if (transactions) await store.prepareCollections(storedTypes);
+  else {
+    app.log.warn('the database is a standalone MongoDB without multi-document transactions: transaction bundles will be refused ' +
+      '(batches work) and simultaneous conditional creates may both create; run it as a replica set (one node is enough)');
+  }
+  const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
   const deps: ServiceDeps = {
     config,
     store,
     validator: createValidator({ db, ...config.validation }),
     storedTypes,
     searchParams: capabilitySearchParams(registry),
+    search: searchDeps,
+    transactions,
   };
-  const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
   // One AuditEvent per request, group-committed through the store's append-only path.
   const auditTrail = new AuditTrail((events) => store.appendAuditEvents(events));
 

@@ -36,6 +36,13 @@ export interface Config {
   consentDefault: 'permit' | 'deny';
   /** AUTH_*, CORS_ORIGINS: the server as an OAuth 2.0 resource server of SMART on FHIR tokens. */
   auth: AuthConfig;
+  /** BUNDLE_MAX_ENTRIES, BUNDLE_BODY_LIMIT_BYTES, CONDITIONAL_DELETE_MAX, TRANSACTION_MAX_ATTEMPTS. */
+  bundleMaxEntries: number;
+  bundleBodyLimitBytes: number;
+  /** How many matches a conditional delete may delete (1: a single one; several matches answer 412). */
+  conditionalDeleteMax: number;
+  /** How often a transaction that met a write conflict is run again before it answers 409. */
+  transactionMaxAttempts: number;
 }
 
 /** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated). */
@@ -244,6 +251,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consentDefault: consentDefaultFrom(env.CONSENT_DEFAULT),
     restrictedLabels: env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS),
     auth,
+    bundleMaxEntries: intFrom(env, 'BUNDLE_MAX_ENTRIES', 1000),
+    bundleBodyLimitBytes: intFrom(env, 'BUNDLE_BODY_LIMIT_BYTES', 50 * 1024 * 1024),
+    conditionalDeleteMax: intFrom(env, 'CONDITIONAL_DELETE_MAX', 1),
+    transactionMaxAttempts: intFrom(env, 'TRANSACTION_MAX_ATTEMPTS', 10),
   };
   if (config.defaultPageSize > config.maxPageSize) {
     throw new Error('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');

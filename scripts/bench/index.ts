@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDatabase } from '../../src/db/embedded.js';
+import { bundlesSuite } from './bundles.js';
 import { crudSuite } from './crud.js';
 import { indexesSuite } from './indexes.js';
 import { printTable, spawnServer, type BenchRow, type BenchServer, type BenchSuite } from './harness.js';
@@ -14,7 +15,7 @@ import { searchSuite } from './search.js';
 import { securitySuite } from './security.js';
 import { validationSuite } from './validation.js';
 
-const SUITES: BenchSuite[] = [crudSuite, indexesSuite, validationSuite, searchSuite, securitySuite];
+const SUITES: BenchSuite[] = [crudSuite, indexesSuite, validationSuite, searchSuite, securitySuite, bundlesSuite];
 
 
 async function main(): Promise<void> {

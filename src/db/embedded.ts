@@ -95,7 +95,8 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   if (mongod) {
     const dbPath = resolve(dataDir, 'mongod');
     mkdirSync(dbPath, { recursive: true });
-    const child = spawn(mongod, ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'], {
+    // A one-node replica set, not a standalone: only replica sets have multi-document transactions.
+    const child = spawn(mongod, ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--replSet', REPLICA_SET, '--quiet'], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     return { kind: 'mongod', child };
@@ -113,6 +114,43 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   const args = ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit', '--log-level', 'WARNING'];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   return { kind: 'secantus', child };
+}
+
+const REPLICA_SET = 'rs0';
+/** MongoDB's NotYetInitialized: a --replSet member that has never been initiated. */
+const NOT_YET_INITIALIZED = 94;
+
+/**
+ * Makes the embedded mongod the primary of its one-node replica set: initiated on the first
+ * start; on later starts its stored configuration names the port of the previous run (the port
+ * is chosen anew each time), so the member is set to this run's address (a forced reconfig, as
+ * for any single-node set whose host changed). Resolves once it accepts writes.
+ */
+async function ensureReplicaSet(port: number, timeoutMs: number): Promise<void> {
+  const host = `127.0.0.1:${port}`;
+  const client = new MongoClient(`mongodb://${host}/?directConnection=true`, { serverSelectionTimeoutMS: 5000 });
+  try {
+    await client.connect();
+    const admin = client.db('admin');
+    const status = await admin.command({ replSetGetStatus: 1 }).then(
+      (s) => ({ ok: true as const, self: (s.members as { self?: boolean; name: string }[] | undefined)?.find((m) => m.self)?.name }),
+      (error: { code?: number }) => ({ ok: false as const, code: error.code }),
+    );
+    if (!status.ok && status.code === NOT_YET_INITIALIZED) {
+      await admin.command({ replSetInitiate: { _id: REPLICA_SET, members: [{ _id: 0, host }] } });
+    } else if (!status.ok || status.self !== host) {
+      const { config } = await admin.command({ replSetGetConfig: 1 });
+      const members = [{ ...config.members[0], host }];
+      await admin.command({ replSetReconfig: { ...config, members, version: config.version + 1 }, force: true });
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!(await admin.command({ hello: 1 })).isWritablePrimary) {
+      if (Date.now() > deadline) throw new Error(`the embedded mongod did not become primary of replica set ${REPLICA_SET} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await client.close().catch(() => {});
+  }
 }
 
 /** Sends `signal` (then SIGKILL after `graceMs`, when given) and resolves once the engine has exited. */
@@ -134,9 +172,11 @@ export async function startEmbeddedDatabase(
 ): Promise<EmbeddedDatabase> {
   const port = await freePort();
   const { kind, child } = spawnEngine(dataDir, port, log);
-  const uri = `mongodb://127.0.0.1:${port}/`;
+  // mongod: connect to the one member directly (its replica set may not be initiated yet).
+  const uri = kind === 'mongod' ? `mongodb://127.0.0.1:${port}/?directConnection=true` : `mongodb://127.0.0.1:${port}/`;
   try {
     await waitUntilReachable(uri, child, 60_000);
+    if (kind === 'mongod') await ensureReplicaSet(port, 30_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -4,7 +4,7 @@ import { FhirError, badRequest, issue } from '../outcome.js';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /**
- * JSON bodies (application/fhir+json and application/json). Keys that MongoDB would read as
+ * JSON bodies (application/fhir+json, application/json, and application/json-patch+json for PATCH). Keys that MongoDB would read as
  * operators or paths (`$...`, `a.b`) and prototype keys are refused here, before anything else.
  */
 export function registerJsonBodies(app: FastifyInstance): void {
@@ -19,7 +19,7 @@ export function registerJsonBodies(app: FastifyInstance): void {
       done(badRequest(`The body is not valid JSON: ${(error as Error).message}`, 'structure'));
     }
   };
-  app.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string' }, parse);
+  app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json-patch+json'], { parseAs: 'string' }, parse);
 }
 
 function refuseUnsafeKeys(this: unknown, key: string, value: unknown): unknown {

@@ -4,6 +4,7 @@ import type { ServiceDeps } from '../services/deps.js';
 import { noteResource } from '../security/audit-facts.js';
 import { history, type HistoryParams } from '../services/history.js';
 import { readResource, readVersion } from '../services/read.js';
+import { patchFromRequest, patchResource } from '../services/patch.js';
 import { deleteResource, updateResource } from '../services/write.js';
 import { sendJson, sendResource, versionHeaders, notModified } from './reply.js';
 import { ifMatchVersion, storedType } from './request.js';
@@ -39,9 +40,17 @@ export function instanceRoutes(deps: ServiceDeps) {
       return sendWriteResult(request.ctx, request, reply, result);
     });
 
+    app.patch<{ Params: InstanceParams }>('/:type/:id', async (request, reply) => {
+      const { type, id } = request.params;
+      const patch = patchFromRequest(request.headers['content-type'], request.body);
+      const result = await patchResource(deps, request.ctx, storedType(type), { id }, patch, ifMatchVersion(request));
+      noteResource(request.ctx, result.version);
+      return sendWriteResult(request.ctx, request, reply, result);
+    });
+
     app.delete<{ Params: InstanceParams }>('/:type/:id', async (request, reply) => {
       const { type, id } = request.params;
-      const result = await deleteResource(deps, request.ctx, storedType(type), id);
+      const result = await deleteResource(deps, request.ctx, storedType(type), id, ifMatchVersion(request));
       if (result.changed) noteResource(request.ctx, result.version);
       if (result.changed) reply.header('etag', `W/"${result.version.versionId}"`);
       const text = result.changed

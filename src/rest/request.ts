@@ -36,3 +36,17 @@ export function returnPreference(request: FastifyRequest): ReturnPreference {
 export function strictHandling(request: FastifyRequest): boolean {
   return preference(request, 'handling') === 'strict';
 }
+
+/** The raw query string of the request (without "?"), as a conditional interaction's search. */
+export function queryString(request: FastifyRequest): string {
+  return request.url.split('?')[1] ?? '';
+}
+
+/** If-None-Exist: the search of a conditional create (a query string, "?" optional); undefined when absent. */
+export function ifNoneExist(request: FastifyRequest): string | undefined {
+  const header = request.headers['if-none-exist'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  const query = value.trim();
+  return query.includes('?') ? query.slice(query.indexOf('?') + 1) : query;
+}

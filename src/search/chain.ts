@@ -20,7 +20,7 @@ import { planFilter, type PlannedFilter } from './plan.js';
  * costs cap + 1 index entries, not a read of its documents. The cap is MAX_CHAIN_MATCHES (config.ts).
  */
 
-type ChainEnv = Pick<SearchEnv, 'db' | 'access' | 'timer' | 'maxChainMatches' | 'maxTimeMS'>;
+type ChainEnv = Pick<SearchEnv, 'db' | 'access' | 'timer' | 'maxChainMatches' | 'maxTimeMS' | 'session'>;
 type Chaining = ChainClause | HasClause;
 
 const isChaining = (clause: Clause): clause is Chaining => clause.kind === 'chain' || clause.kind === 'has';
@@ -154,7 +154,7 @@ async function resolveHas(env: ChainEnv, type: string, clause: HasClause, outer:
   // A candidate may have many matching documents: one is enough, so stop once every candidate passed.
   const passed = new Set<string>();
   await env.timer.time(async () => {
-    const cursor = env.db.collection(sourceType).find(restricted.filter, { projection: withPostFields(restricted, projection), maxTimeMS: env.maxTimeMS });
+    const cursor = env.db.collection(sourceType).find(restricted.filter, { projection: withPostFields(restricted, projection), maxTimeMS: env.maxTimeMS, session: env.session });
     for await (const doc of cursor) {
       if (!passes(restricted, doc)) continue;
       // The document may point at others too (several authors): only candidates count.

@@ -1,4 +1,4 @@
-import { MongoServerError, type Db, type Document, type Filter, type FindOptions } from 'mongodb';
+import { MongoServerError, type ClientSession, type Db, type Document, type Filter, type FindOptions } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
 import type { KeyStats } from './key-stats.js';
 import type { SearchRegistry } from './registry.js';
@@ -32,6 +32,8 @@ export interface SearchEnv {
   idWindowProbeMs: number;
   /** The database's time limit for each query (DB_QUERY_TIMEOUT_MS). */
   maxTimeMS: number;
+  /** The request's transaction (a bundle's searches see its snapshot and its own writes). */
+  session?: ClientSession;
 }
 
 /** MongoDB's MaxTimeMSExpired: the database stopped a query at its `maxTimeMS`. */
@@ -40,7 +42,7 @@ const MAX_TIME_MS_EXPIRED = 50;
 export const isTimeLimitReached = (error: unknown) => error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED;
 
 /** What a bounded, timed read needs. */
-export type QueryEnv = Pick<SearchEnv, 'db' | 'timer' | 'maxTimeMS'>;
+export type QueryEnv = Pick<SearchEnv, 'db' | 'timer' | 'maxTimeMS' | 'session'>;
 
 /**
  * Every read a search makes (matches, counts, chains, `_has`, includes) goes through these two,
@@ -48,9 +50,17 @@ export type QueryEnv = Pick<SearchEnv, 'db' | 'timer' | 'maxTimeMS'>;
  * with MaxTimeMSExpired, which the error handler answers as too-costly.
  */
 export function findDocuments(env: QueryEnv, type: string, filter: Filter<Document>, options: FindOptions = {}): Promise<Document[]> {
-  return env.timer.time(() => env.db.collection(type).find(filter, { maxTimeMS: env.maxTimeMS, ...options }).toArray());
+  return env.timer.time(() => env.db.collection(type).find(filter, { maxTimeMS: env.maxTimeMS, session: env.session, ...options }).toArray());
 }
 
 export function countDocuments(env: QueryEnv, type: string, filter: Filter<Document>, limit?: number): Promise<number> {
-  return env.timer.time(() => env.db.collection(type).countDocuments(filter, { maxTimeMS: env.maxTimeMS, ...(limit ? { limit } : {}) }));
+  return env.timer.time(() => env.db.collection(type).countDocuments(filter, { maxTimeMS: env.maxTimeMS, session: env.session, ...(limit ? { limit } : {}) }));
+}
+
+/** `work` for each item: at once, or one after the other in a transaction (a session takes one command at a time). */
+export async function eachQuery<T, R>(env: Pick<SearchEnv, 'session'>, items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  if (!env.session) return Promise.all(items.map(work));
+  const results: R[] = [];
+  for (const item of items) results.push(await work(item));
+  return results;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Document, Filter } from 'mongodb';
 import type { SearchQuery } from './ast.js';
 import { resolveChains } from './chain.js';
-import { countDocuments, findDocuments, isTimeLimitReached, type SearchEnv } from './env.js';
+import { countDocuments, eachQuery, findDocuments, isTimeLimitReached, type SearchEnv } from './env.js';
 import { dateRangeOf, walkDateWindows } from './date-windows.js';
 import { walkIdWindows } from './id-windows.js';
 import { chooseIndex, indexOrder } from './indexes.js';
@@ -219,14 +219,14 @@ export async function findMatches(
   const mode = countMode(query);
   if (mode === 'exact' || mode === 'capped') {
     const cap = mode === 'capped' ? ESTIMATE_TOTAL_CAP : undefined;
-    const counts = await Promise.all(plans.map((plan) => countType(env, plan, cap)));
+    const counts = await eachQuery(env, plans, (plan) => countType(env, plan, cap));
     const total = counts.reduce((a, b) => a + b, 0);
     if (cap === undefined || total < cap) page.total = total;
   }
   if (options.countOnly || query.count === 0) return page;
 
   const reverse = position?.direction === 'previous';
-  const perType = await Promise.all(plans.map((plan) => fetchType(env, plan, position, reverse, query.count + 1)));
+  const perType = await eachQuery(env, plans, (plan) => fetchType(env, plan, position, reverse, query.count + 1));
   const sortForMerge = plans[0].sort;
   const merged = perType.flat().sort((a, b) => (reverse ? -1 : 1) * compareRows(sortForMerge, a, b));
   const more = merged.length > query.count;

@@ -1,7 +1,7 @@
 import type { Document } from 'mongodb';
 import type { IncludeSpec } from './ast.js';
 import { field, splitLocalReference } from './encoding.js';
-import { findDocuments, type SearchEnv } from './env.js';
+import { eachQuery, findDocuments, type SearchEnv } from './env.js';
 import { routeFilter, storedValues } from './layout.js';
 import { allOf, anyOf, planFilter } from './plan.js';
 
@@ -43,7 +43,7 @@ async function forward(env: SearchEnv, sources: Document[], specs: IncludeSpec[]
       }
     }
   }
-  const found = await Promise.all([...wanted].map(([type, ids]) => readByIds(env, type, [...ids])));
+  const found = await eachQuery(env, [...wanted], ([type, ids]) => readByIds(env, type, [...ids]));
   return found.flat();
 }
 

@@ -1,5 +1,6 @@
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
+import { compileSimplePath } from './simple-path.js';
 import type { Bundle, SearchParameter } from 'fhir/r4';
 import type { Db } from 'mongodb';
 import { readDefinitionFile } from '../fhir/definitions.js';
@@ -65,6 +66,8 @@ export function expressionFor(expression: string, type: string): string | undefi
 }
 
 function compile(expression: string): ((resource: unknown) => unknown[]) | undefined {
+  const simple = compileSimplePath(expression);
+  if (simple) return simple;
   try {
     const compiled = fhirpath.compile(expression, r4Model);
     return (resource) => compiled(resource as object) as unknown[];

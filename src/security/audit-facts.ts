@@ -14,6 +14,13 @@ export interface RequestAudit {
   patients: Set<string>;
   /** The query string of a search, as received (URL and form body). */
   query?: string;
+  /** A batch's or transaction's entries: each is recorded as an AuditEvent of its own (audit-hook.ts). */
+  entries?: EntryAudit[];
+}
+
+/** What one entry of a batch or transaction contributes: its own facts, and the status it was answered with. */
+export interface EntryAudit extends RequestAudit {
+  status: number;
 }
 
 export function newRequestAudit(): RequestAudit {

@@ -66,7 +66,7 @@ export function auditOnSend(trail: AuditTrail, baseUrl: string, basePath: string
     if (target.resource && audit.resources.size === 0) audit.resources.add(target.resource);
     if (target.patient) audit.patients.add(target.patient);
 
-    const events = buildAuditEvents({
+    const facts = {
       interaction: interaction.code,
       action: interaction.action,
       status: reply.statusCode,
@@ -75,7 +75,13 @@ export function auditOnSend(trail: AuditTrail, baseUrl: string, basePath: string
       caller: ctx?.caller ?? unrestrictedCaller(request.ip),
       baseUrl,
       audit,
-    });
+    };
+    const events = buildAuditEvents(facts);
+    // A batch or transaction: one more event per entry, as if each had been a request of its own.
+    for (const entry of audit.entries ?? []) {
+      const { code, action } = interactionOf(request.method, undefined, basePath, entry.interaction);
+      events.push(...buildAuditEvents({ ...facts, interaction: code, action, status: entry.status, audit: entry }));
+    }
     try {
       await Promise.all(events.map((event) => trail.record(event)));
       return payload;

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { RequestAccess } from '../store/index.js';
+import type { RequestAccess, StoreTransaction } from '../store/index.js';
 import type { RequestAudit } from './audit-facts.js';
 
 /** SMART v2 interaction letters; v1 `read` is r+s, `write` is c+u+d, `*` is all five. */
@@ -73,4 +73,9 @@ export interface RequestContext {
   access: RequestAccess;
   /** What the request's AuditEvent will say (security/audit-facts.ts); created with the context. */
   audit?: RequestAudit;
+  /**
+   * The MongoDB transaction the request's reads and writes run in (a transaction bundle, a
+   * conditional create), set by the services that open it (services/commit.ts); usually none.
+   */
+  transaction?: StoreTransaction;
 }

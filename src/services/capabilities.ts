@@ -8,7 +8,7 @@ type Interaction = NonNullable<CapabilityStatementRestResource['interaction']>[n
 
 function interactionsOf(entry: ResourceTypeEntry): Interaction[] {
   const all: Interaction[] = ['read', 'vread', 'create', 'search-type', 'history-instance', 'history-type'];
-  if (!entry.appendOnly) all.push('update', 'delete');
+  if (!entry.appendOnly) all.push('update', 'patch', 'delete');
   return all;
 }
 
@@ -51,13 +51,14 @@ export function capabilityStatement(
           readHistory: true,
           updateCreate: !entry.appendOnly,
           conditionalRead: 'full-support',
-          conditionalUpdate: false,
-          conditionalDelete: 'not-supported',
+          conditionalCreate: true,
+          conditionalUpdate: !entry.appendOnly,
+          conditionalDelete: entry.appendOnly ? 'not-supported' : config.conditionalDeleteMax > 1 ? 'multiple' : 'single',
           searchInclude: ['*', ...searchParams(entry.type).filter((p) => p.type === 'reference').map((p) => `${entry.type}:${p.name}`)],
           searchParam: searchParams(entry.type),
           ...(entry.appendOnly ? { documentation: 'Append-only audit trail: update and delete answer 405.' } : {}),
         })),
-        interaction: [{ code: 'history-system' }, { code: 'search-system' }],
+        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }],
         operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
       },
     ],

@@ -107,6 +107,7 @@ export async function search(
     maxTimeMS: deps.config.dbQueryTimeoutMs,
     maxChainMatches: deps.config.maxChainMatches,
     idWindowProbeMs: deps.config.idWindowProbeMs,
+    session: store.session,
   };
   const summary = query.summary;
   parseSummary(summary);

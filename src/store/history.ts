@@ -1,4 +1,4 @@
-import type { Db, Document, Filter } from 'mongodb';
+import type { ClientSession, Db, Document, Filter } from 'mongodb';
 import type { IndexDeclaration } from '../db/indexes.js';
 import { HISTORY_COLLECTION, type HistoryDocument } from './documents.js';
 
@@ -74,14 +74,14 @@ function beyond(position: HistoryPosition, older: boolean): Filter<HistoryDocume
 }
 
 /** One page of history, by keyset (lastUpdated, _id): no skip, stable while writes arrive. */
-export async function readHistoryPage(db: Db, query: HistoryQuery, access: Filter<Document> | undefined, maxTimeMS: number): Promise<HistoryPage> {
+export async function readHistoryPage(db: Db, query: HistoryQuery, access: Filter<Document> | undefined, maxTimeMS: number, session?: ClientSession): Promise<HistoryPage> {
   const history = db.collection<HistoryDocument>(HISTORY_COLLECTION);
   const base = baseFilter(query, access);
   const goingNewer = query.position?.direction === 'previous';
   const filter = query.position ? { $and: [base, beyond(query.position, !goingNewer)] } : base;
   const order = goingNewer ? 1 : -1;
   const found = await history
-    .find(filter, { sort: { lastUpdated: order, _id: order }, limit: query.count + 1, maxTimeMS })
+    .find(filter, { sort: { lastUpdated: order, _id: order }, limit: query.count + 1, maxTimeMS, session })
     .toArray();
   const more = found.length > query.count;
   const entries = found.slice(0, query.count);
@@ -93,6 +93,6 @@ export async function readHistoryPage(db: Db, query: HistoryQuery, access: Filte
   };
 }
 
-export async function countHistory(db: Db, query: HistoryQuery, access: Filter<Document> | undefined, maxTimeMS: number): Promise<number> {
-  return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query, access), { maxTimeMS });
+export async function countHistory(db: Db, query: HistoryQuery, access: Filter<Document> | undefined, maxTimeMS: number, session?: ClientSession): Promise<number> {
+  return db.collection<HistoryDocument>(HISTORY_COLLECTION).countDocuments(baseFilter(query, access), { maxTimeMS, session });
 }

@@ -3,15 +3,18 @@ import type { Db, Document } from 'mongodb';
 import { appendNew } from './append.js';
 import { ChangeCounters } from './change-counters.js';
 import type { IndexDeclaration } from '../db/indexes.js';
-import { currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor, type StoredVersion } from './documents.js';
+import { HISTORY_COLLECTION, currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor, type StoredVersion } from './documents.js';
 import { HISTORY_INDEXES } from './history.js';
 import { recoverRecentWrites } from './recovery.js';
-import { RequestStore, type RequestAccess } from './request-store.js';
+import { CONDITION_LOCKS, RequestStore, type RequestAccess } from './request-store.js';
+import { hasTransactions, runTransaction, type StoreTransaction, type TransactionOptions } from './transaction.js';
 import { Writer } from './write.js';
 
 export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtractor, AccessFields, ExtractedFields } from './documents.js';
 export type { HistoryPage, HistoryQuery, HistoryPosition } from './history.js';
 export type { PlannedWrite, Precondition, WriteOutcome, WriteGuard } from './write.js';
+export { RefusedWrite, WriteRace } from './write.js';
+export { transactionsUnavailable, type StoreTransaction, type TransactionOptions } from './transaction.js';
 export type { RequestStore, RequestAccess } from './request-store.js';
 
 /** Every stored type's current documents can be filtered by compartment through this index. */
@@ -64,9 +67,43 @@ export class ResourceStore {
 
   static readonly indexes: readonly IndexDeclaration[] = HISTORY_INDEXES;
 
-  /** The store as seen by one request with this access (compiled from its token). */
-  forRequest(ctx: { access: RequestAccess }): RequestStore {
-    return new RequestStore(this.db, this.writer, this.maxTimeMS, ctx.access);
+  /**
+   * The store as seen by one request with this access (compiled from its token), inside the
+   * request's transaction when it has one (`ctx.transaction`, opened by `transaction`).
+   */
+  forRequest(ctx: { access: RequestAccess; transaction?: StoreTransaction }): RequestStore {
+    return new RequestStore(this.db, this.writer, this.maxTimeMS, ctx.access, ctx.transaction);
+  }
+
+  /**
+   * Runs `work` in one MongoDB multi-document transaction: what it writes through
+   * `forRequest({ ...ctx, transaction })` becomes visible at once at the commit, or not at all.
+   * Write conflicts run all of `work` again, a bounded number of times (store/transaction.ts).
+   */
+  transaction<T>(options: TransactionOptions, work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return runTransaction(this.db, this.writer, this.counters, options, work);
+  }
+
+  /** Whether the database has multi-document transactions (a replica set or mongos; not a standalone mongod). */
+  supportsTransactions(): Promise<boolean> {
+    return hasTransactions(this.db);
+  }
+
+  /** Finishes a write another writer left between its two steps (see Writer.rollForward). */
+  rollForward(type: string, id: string, versionId: number): Promise<void> {
+    return this.writer.rollForward(type, id, versionId);
+  }
+
+  /**
+   * Creates the collections a transaction writes to: MongoDB before 4.4 cannot create a
+   * collection inside a transaction, and creating one there conflicts with every concurrent
+   * transaction that creates it too.
+   */
+  async prepareCollections(types: string[]): Promise<void> {
+    const existing = new Set((await this.db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+    for (const name of [...types, HISTORY_COLLECTION, CONDITION_LOCKS]) {
+      if (!existing.has(name)) await this.db.createCollection(name).catch(() => {});
+    }
   }
 
   /**

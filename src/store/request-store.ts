@@ -1,9 +1,13 @@
-import type { Db, Document, Filter } from 'mongodb';
+import type { ClientSession, Db, Document, Filter } from 'mongodb';
 import { resourceTypeEntry } from '../fhir/resource-types.js';
 import { badRequest, forbidden } from '../outcome.js';
 import { HISTORY_COLLECTION, historyKey, storedVersionFrom, type CurrentDocument, type HistoryDocument, type StoredVersion } from './documents.js';
 import { countHistory, readHistoryPage, type HistoryPage, type HistoryQuery } from './history.js';
+import type { StoreTransaction } from './transaction.js';
 import type { PlannedWrite, WriteGuard, WriteOutcome, Writer } from './write.js';
+
+/** Documents taken by conditional writes in a transaction (see `lockCondition`). */
+export const CONDITION_LOCKS = 'condition_locks';
 
 type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 
@@ -39,7 +43,14 @@ export class RequestStore {
     private readonly writer: Writer,
     private readonly maxTimeMS: number,
     readonly access: RequestAccess,
+    /** The request's open transaction: every read and write below runs in its session. */
+    readonly transaction?: StoreTransaction,
   ) {}
+
+  /** The session of the request's transaction, for the search engine's reads (undefined: none). */
+  get session(): ClientSession | undefined {
+    return this.transaction?.session;
+  }
 
   /** The current version, or undefined when never written or not visible. Deleted ones come with deleted=true. */
   async readCurrent(type: string, id: string): Promise<StoredVersion | undefined> {
@@ -47,6 +58,7 @@ export class RequestStore {
     const doc = await this.db.collection(type).findOne(withAccess({ _id: id }, this.access.filter(type, 'r')), {
       projection: { _id: 1, versionId: 1, lastUpdated: 1, deleted: 1, resource: 1, compartments: 1, labels: 1 },
       maxTimeMS: this.maxTimeMS,
+      session: this.session,
     });
     if (!doc) return undefined;
     const { versionId, lastUpdated, deleted, resource, compartments, labels } = doc as unknown as CurrentDocument;
@@ -58,7 +70,7 @@ export class RequestStore {
     if (isAppendOnly(type)) return versionId === 1 ? this.readCurrent(type, id) : (this.access.require(type, 'r'), undefined);
     this.access.require(type, 'r');
     const filter = withAccess({ _id: historyKey(type, id, versionId) }, this.access.historyFilter(type, 'r'));
-    const doc = await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).findOne(filter as Filter<HistoryDocument>, { maxTimeMS: this.maxTimeMS });
+    const doc = await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).findOne(filter as Filter<HistoryDocument>, { maxTimeMS: this.maxTimeMS, session: this.session });
     return doc ? storedVersionFrom(doc) : undefined;
   }
 
@@ -66,10 +78,10 @@ export class RequestStore {
   async history(query: HistoryQuery, types: string[]): Promise<HistoryPage & { total: number }> {
     if (query.type && isAppendOnly(query.type)) return this.appendOnlyHistory(query);
     const filter = this.historyAccess(query.type ? [query.type] : types);
-    const [page, total] = await Promise.all([
-      readHistoryPage(this.db, query, filter, this.maxTimeMS),
-      countHistory(this.db, query, filter, this.maxTimeMS),
-    ]);
+    // A session takes one command at a time: in a transaction, one after the other.
+    const [page, total] = this.session
+      ? [await readHistoryPage(this.db, query, filter, this.maxTimeMS, this.session), await countHistory(this.db, query, filter, this.maxTimeMS, this.session)]
+      : await Promise.all([readHistoryPage(this.db, query, filter, this.maxTimeMS), countHistory(this.db, query, filter, this.maxTimeMS)]);
     return { ...page, total };
   }
 
@@ -99,7 +111,32 @@ export class RequestStore {
     return { entries: [entry], hasOlder: false, hasNewer: false, total: 1 };
   }
 
-  applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
-    return this.writer.applyWrites(writes, this.access.guard);
+  /**
+   * Applies planned writes through the one write path, each checked by the request's guard:
+   * in the request's transaction when it has one (visible at its commit), else each on its own.
+   * A transaction writes a resource at most once (two entries of a bundle naming it are refused).
+   */
+  async applyWrites(writes: PlannedWrite[]): Promise<WriteOutcome[]> {
+    const tx = this.transaction;
+    if (!tx) return this.writer.applyWrites(writes, this.access.guard);
+    for (const write of writes) {
+      const key = `${write.type}/${write.id}`;
+      if (tx.written.has(key)) throw badRequest(`${key} is written by more than one entry of the transaction`, 'business-rule');
+      tx.written.add(key);
+    }
+    return this.writer.applyWrites(writes, this.access.guard, { session: tx.session });
+  }
+
+  /**
+   * Serialises conditional writes that share a condition (the same type and search): a
+   * transaction that searched for the condition's matches takes the condition's document, so
+   * two transactions acting on one condition conflict and one is retried, and then sees what
+   * the other created. Without a transaction there is nothing to take.
+   */
+  async lockCondition(key: string): Promise<void> {
+    if (!this.transaction) return;
+    await this.db
+      .collection<{ _id: string; n: number }>(CONDITION_LOCKS)
+      .updateOne({ _id: key }, { $inc: { n: 1 } }, { upsert: true, session: this.transaction.session });
   }
 }

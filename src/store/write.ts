@@ -1,6 +1,7 @@
-import { MongoServerError, type Db } from 'mongodb';
+import { MongoServerError, type AnyBulkWriteOperation, type ClientSession, type Db } from 'mongodb';
 import type { Resource } from 'fhir/r4';
-import { conflict, preconditionFailed } from '../outcome.js';
+import { FhirError, conflict, issue, preconditionFailed } from '../outcome.js';
+import { faultPoint } from './fault-points.js';
 import type { ChangeCounters } from './change-counters.js';
 import {
   HISTORY_COLLECTION,
@@ -31,7 +32,11 @@ export interface PlannedWrite {
   precondition: Precondition;
 }
 
-/** The request's checks of a write, made before anything is written; each throws to refuse it. */
+/**
+ * The request's check of a write, made before anything is written: `existing` is the current
+ * document (null when none), `next` the document the write would make current (a delete
+ * marker for a delete). It throws to refuse.
+ */
 export interface WriteGuard {
   /**
    * What the request may know of the current document `found`: it, or null when the request may
@@ -51,16 +56,50 @@ export interface WriteOutcome {
 }
 
 const DUPLICATE_KEY = 11000;
-const MAX_ATTEMPTS = 100;
 
 const isDuplicateKey = (error: unknown) => error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 
 /**
- * The one write path. The commit point of a write is the insert of its history version: the
- * unique `_id` (Type/id/version) lets exactly one of two concurrent writers make version n+1.
+ * A write that lost a race it may win when tried again: another writer made the version it
+ * wanted first (the current document was moved up to it), or a transaction met a write of
+ * another one. The Writer does not retry: its caller plans again (the state changed) and applies
+ * again, a bounded number of times, and answers this 409 when it gives up.
+ */
+export class WriteRace extends FhirError {
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    /** A version another writer committed in history but has not made current yet. */
+    readonly unfinishedVersion?: number,
+  ) {
+    super(409, issue('error', 'conflict', `${type}/${id} is being changed by too many requests at once; try again`));
+  }
+}
+
+/** A write refused by its precondition or the request's guard, naming the write (a bundle names its entry). */
+export class RefusedWrite extends FhirError {
+  constructor(
+    readonly write: PlannedWrite,
+    cause: FhirError,
+  ) {
+    super(cause.status, cause.issues, cause.headers);
+  }
+}
+
+/** Options of one application of writes. */
+export interface ApplyOptions {
+  /** A session with an open transaction: the writes become visible with its commit, all or none. */
+  session?: ClientSession;
+}
+
+/**
+ * The one write path. The commit point of a single write is the insert of its history version:
+ * the unique `_id` (Type/id/version) lets exactly one of two concurrent writers make version n+1.
  * The current document is then moved from n to n+1 on the condition that it is still at n.
  * A writer that finds version n+1 already taken helps move the current document forward first,
  * so a crashed or slow writer never blocks the others (and start-up recovery does the same).
+ * Inside a transaction (a bundle, a conditional write) the same two documents are written in the
+ * session, batched per collection, and the transaction's commit is the commit point of them all.
  */
 export class Writer {
   /**
@@ -74,7 +113,16 @@ export class Writer {
     private readonly counters: ChangeCounters,
   ) {}
 
-  async applyWrites(writes: PlannedWrite[], guard?: WriteGuard): Promise<WriteOutcome[]> {
+  /**
+   * Applies the writes once, in order: no retry here (see WriteRace). Without a session each
+   * write is committed on its own; with one, nothing is visible until the caller commits.
+   */
+  async applyWrites(writes: PlannedWrite[], guard?: WriteGuard, options: ApplyOptions = {}): Promise<WriteOutcome[]> {
+    if (options.session) {
+      // The counters are moved before (here) and after the commit (by the transaction's owner).
+      for (const type of new Set(writes.map((w) => w.type))) await this.counters.bump(type);
+      return this.applyInSession(writes, guard, options.session);
+    }
     const outcomes: WriteOutcome[] = [];
     for (const write of writes) {
       const watched = this.counters.isWatched(write.type);
@@ -85,46 +133,105 @@ export class Writer {
     return outcomes;
   }
 
+  /**
+   * The next version of a write, with its current document, checked by the guard; `existing` is
+   * what of `found` the request may see (no `next`: nothing to write).
+   */
+  private async prepare(write: PlannedWrite, found: CurrentDocument | null, guard: WriteGuard | undefined) {
+    const existing = guard ? guard.existing(write, found) : found;
+    checkPrecondition(write, existing);
+    if (write.method === 'DELETE' && (!existing || existing.deleted)) return { existing };
+    const next = buildVersion(write, existing);
+    const extracted = next.resource ? await this.extract(write.type, next.resource) : undefined;
+    // A delete marker keeps the access fields of what it deletes, so it is filtered alike.
+    const access = extracted?.access ?? { compartments: existing?.compartments ?? [], labels: existing?.labels ?? [] };
+    next.compartments = access.compartments;
+    next.labels = access.labels;
+    const nextCurrent = currentDocumentFrom(next, extracted);
+    guard?.next(write, nextCurrent);
+    return { existing, next, nextCurrent };
+  }
+
   private async applyWrite(write: PlannedWrite, guard: WriteGuard | undefined): Promise<WriteOutcome> {
     const current = this.db.collection<CurrentDocument>(write.type);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const found = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
-      const existing = guard ? guard.existing(write, found) : found;
-      checkPrecondition(write, existing);
-      if (write.method === 'DELETE' && (!existing || existing.deleted)) {
-        return { version: versionOf(write, existing), created: false, changed: false };
+    const found = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
+    const { existing, next, nextCurrent } = await this.prepare(write, found, guard);
+    if (!next) return { version: versionOf(write, existing), created: false, changed: false };
+    try {
+      await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).insertOne(next);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      // Someone else made this version first: bring the current document up to it.
+      await this.rollForward(write.type, write.id, next.versionId);
+      if (write.precondition.kind === 'version') {
+        throw preconditionFailed(`${write.type}/${write.id} was changed by another request; read it again`);
       }
-      const next = buildVersion(write, existing);
-      const extracted = next.resource ? await this.extract(write.type, next.resource) : undefined;
-      // A delete marker keeps the access fields of what it deletes, so it is filtered alike.
-      const access = extracted?.access ?? { compartments: existing?.compartments ?? [], labels: existing?.labels ?? [] };
-      next.compartments = access.compartments;
-      next.labels = access.labels;
-      const nextCurrent = currentDocumentFrom(next, extracted);
-      guard?.next(write, nextCurrent);
+      if (write.precondition.kind === 'absent') {
+        throw conflict(`${write.type}/${write.id} already exists`);
+      }
+      throw new WriteRace(write.type, write.id);
+    }
+    await this.moveCurrent(write.type, nextCurrent, existing?.versionId);
+    return outcomeOf(write, next, existing);
+  }
+
+  /**
+   * The writes of a transaction: the current documents read in one query per type, the history
+   * versions in one insert, the current documents in one bulk write per type, all in the session.
+   * A resource written twice in the list gets two consecutive versions.
+   */
+  private async applyInSession(writes: PlannedWrite[], guard: WriteGuard | undefined, session: ClientSession): Promise<WriteOutcome[]> {
+    const existing = new Map<string, CurrentDocument | null>();
+    const key = (type: string, id: string) => `${type}/${id}`;
+    // One operation at a time: a session does not take concurrent commands.
+    for (const type of new Set(writes.map((w) => w.type))) {
+      const ids = [...new Set(writes.filter((w) => w.type === type).map((w) => w.id))];
+      const found = await this.db.collection<CurrentDocument>(type).find({ _id: { $in: ids } }, { session, maxTimeMS: this.maxTimeMS }).toArray();
+      for (const id of ids) existing.set(key(type, id), found.find((d) => d._id === id) ?? null);
+    }
+    const outcomes: WriteOutcome[] = [];
+    const versions: HistoryDocument[] = [];
+    const moves = new Map<string, AnyBulkWriteOperation<CurrentDocument>[]>();
+    for (const write of writes) {
+      const before = existing.get(key(write.type, write.id)) ?? null;
+      let prepared: Awaited<ReturnType<Writer['prepare']>>;
       try {
-        await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).insertOne(next);
+        prepared = await this.prepare(write, before, guard);
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        // Someone else made this version first: bring the current document up to it, then retry.
-        await this.rollForward(write.type, write.id, next.versionId);
-        if (write.precondition.kind === 'version') {
-          throw preconditionFailed(`${write.type}/${write.id} was changed by another request; read it again`);
-        }
-        if (write.precondition.kind === 'absent') {
-          throw conflict(`${write.type}/${write.id} already exists`);
-        }
-        await pause(attempt);
+        throw error instanceof FhirError && !(error instanceof WriteRace) ? new RefusedWrite(write, error) : error;
+      }
+      const { next, nextCurrent } = prepared;
+      if (!next) {
+        outcomes.push({ version: versionOf(write, prepared.existing), created: false, changed: false });
         continue;
       }
-      await this.moveCurrent(write.type, nextCurrent, existing?.versionId);
-      return {
-        version: storedVersionFrom(next),
-        created: !existing || (existing.deleted && write.method !== 'DELETE'),
-        changed: true,
-      };
+      versions.push(next);
+      const ops = moves.get(write.type) ?? [];
+      ops.push(before ? { replaceOne: { filter: { _id: write.id, versionId: before.versionId }, replacement: nextCurrent } } : { insertOne: { document: nextCurrent } });
+      moves.set(write.type, ops);
+      existing.set(key(write.type, write.id), nextCurrent);
+      outcomes.push(outcomeOf(write, next, before));
     }
-    throw conflict(`${write.type}/${write.id} is being changed by too many requests at once; try again`);
+    if (versions.length === 0) return outcomes;
+    try {
+      await this.db.collection<HistoryDocument>(HISTORY_COLLECTION).insertMany(versions, { session, ordered: true });
+      faultPoint('transaction-after-history');
+      for (const [type, ops] of moves) {
+        const result = await this.db.collection<CurrentDocument>(type).bulkWrite(ops, { session, ordered: true });
+        const replaces = ops.filter((op) => 'replaceOne' in op).length;
+        // The snapshot read every current document the replaces name: they cannot have moved on.
+        if (result.matchedCount !== replaces) throw new WriteRace(type, 'unknown');
+      }
+    } catch (error) {
+      // A single writer left a history version without its current document (it is slow or it
+      // died): the transaction is aborted; the caller finishes that write and tries again.
+      if (isDuplicateKey(error)) {
+        const taken = /^([A-Za-z]+)\/([^/]+)\/(\d+)$/.exec(String((error as MongoServerError).keyValue?._id ?? ''));
+        throw taken ? new WriteRace(taken[1], taken[2], Number(taken[3])) : new WriteRace('unknown', 'unknown');
+      }
+      throw error;
+    }
+    return outcomes;
   }
 
   /** Makes `doc` (a version's current document) current if the current one is still at version `from` (or absent). */
@@ -154,6 +261,14 @@ export class Writer {
     const extracted = version.resource && !version.deleted ? await this.extract(type, version.resource) : undefined;
     await this.moveCurrent(type, currentDocumentFrom(version, extracted), versionId > 1 ? versionId - 1 : undefined);
   }
+}
+
+function outcomeOf(write: PlannedWrite, next: HistoryDocument, existing: CurrentDocument | null): WriteOutcome {
+  return {
+    version: storedVersionFrom(next),
+    created: !existing || (existing.deleted && write.method !== 'DELETE'),
+    changed: true,
+  };
 }
 
 function checkPrecondition(write: PlannedWrite, existing: CurrentDocument | null): void {
@@ -199,10 +314,4 @@ function versionOf(write: PlannedWrite, existing: CurrentDocument | null): Store
     lastUpdated: existing?.lastUpdated ?? new Date(0),
     deleted: true,
   };
-}
-
-/** Short randomised back-off so that many writers of one id do not retry in lock-step. */
-function pause(attempt: number): Promise<void> {
-  const ms = Math.min(50, 1 + attempt * 2) * Math.random();
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

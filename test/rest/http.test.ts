@@ -142,5 +142,5 @@ t.test('the CapabilityStatement lists each stored type with what it supports', a
   }
   t.notOk(byType.AuditEvent.includes('update'), 'AuditEvent cannot be updated');
   t.notOk(byType.AuditEvent.includes('delete'), 'AuditEvent cannot be deleted');
-  t.same(cs.rest[0].interaction, [{ code: 'history-system' }, { code: 'search-system' }]);
+  t.same(cs.rest[0].interaction, [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }, { code: 'search-system' }]);
 });
