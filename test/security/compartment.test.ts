@@ -125,6 +125,33 @@ t.test("writes into another patient's compartment are refused", async (t) => {
   t.equal(own.statusCode, 201, 'a document of her own');
 });
 
+t.test("bundles: a patient app's batch reads and searches stay in its compartment, and its transaction cannot write outside it", async (t) => {
+  const { admin, alice } = await setup(t);
+  const batch = {
+    resourceType: 'Bundle', type: 'batch',
+    entry: [
+      { request: { method: 'GET', url: 'Patient/bob' } },
+      { request: { method: 'GET', url: 'DocumentReference?subject=Patient/bob' } },
+      { request: { method: 'GET', url: 'Patient/alice' } },
+      { request: { method: 'GET', url: 'Patient/bob/_history' } },
+    ],
+  };
+  const answer = alice.json(await alice.request({ method: 'POST', url: '/fhir', headers: FHIR_JSON_HEADERS, payload: batch }));
+  t.same(answer.entry.map((e: any) => e.response.status.split(' ')[0]), ['404', '200', '200', '200']);
+  t.equal(answer.entry[1].resource.entry, undefined, "Bob's documents are not found");
+  t.equal(answer.entry[3].resource.total, 0, "nor his history");
+  const transaction = {
+    resourceType: 'Bundle', type: 'transaction',
+    entry: [
+      { fullUrl: 'urn:uuid:6f0b7b52-1d0e-4a4c-9d5e-1b2c3d4e5f60', resource: doc('t1', 'alice'), request: { method: 'POST', url: 'DocumentReference' } },
+      { resource: doc('b1', 'alice'), request: { method: 'PUT', url: 'DocumentReference/b1' } },
+    ],
+  };
+  const refused = await alice.request({ method: 'POST', url: '/fhir', headers: FHIR_JSON_HEADERS, payload: transaction });
+  t.equal(refused.statusCode, 403, "taking over Bob's document fails the whole transaction");
+  t.same(await matchIds(admin, 'DocumentReference?subject=Patient/alice'), ['a1', 'a2'], 'and nothing of it was written');
+});
+
 t.test('accounting of disclosures: her app lists who accessed her records, and nothing else of the trail', async (t) => {
   const { admin, alice } = await setup(t);
   const clinician = await startTestServer(t, { dbName: admin.db.databaseName, app: asCaller({ fhirUser: 'Practitioner/dr', scopes: [scope('user/*.rs')] }) });
