@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Document } from 'mongodb';
 import { badRequest } from '../outcome.js';
-import { findMatches, parseSearch, queryFingerprint, DbTimer, type QueryEntries, type SearchEnv } from '../search/index.js';
+import { findMatches, parseSearch, queryFingerprint, DbTimer, type QueryEntries } from '../search/index.js';
 import type { RequestContext } from '../security/context.js';
 import type { StoredVersion } from '../store/index.js';
-import type { SearchDeps } from './search.js';
+import { searchEnv, type SearchDeps } from './search.js';
 
 /** Parameters that shape a result page, not which resources match: meaningless in a condition. */
 const RESULT_PARAMS = new Set(['_count', '_sort', '_include', '_revinclude', '_summary', '_elements', '_total', '_cursor', '_format', '_pretty']);
@@ -26,18 +26,7 @@ export async function findConditionMatches(deps: SearchDeps, ctx: RequestContext
   const store = deps.store.forRequest(ctx);
   store.access.require(type, 's');
   const query = parseSearch([type], [...entries, ['_count', String(limit)]], { registry: deps.registry, config: deps.config, strict: true });
-  const env: SearchEnv = {
-    db: store.db,
-    registry: deps.registry,
-    declared: deps.declared,
-    access: (t) => store.access.filter(t, 's'),
-    keyStats: deps.keyStats,
-    timer: new DbTimer(),
-    maxTimeMS: deps.config.dbQueryTimeoutMs,
-    maxChainMatches: deps.config.maxChainMatches,
-    idWindowProbeMs: deps.config.idWindowProbeMs,
-    session: store.session,
-  };
+  const env = searchEnv(deps, store, new DbTimer());
   const page = await findMatches(env, query, { fingerprint: queryFingerprint(query, 'condition') });
   return page.rows.map((doc: Document) => ({
     type,

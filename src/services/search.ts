@@ -7,7 +7,7 @@ import { issue, outcome } from '../outcome.js';
 import { forbidden } from '../outcome.js';
 import { noteQuery, noteReturned } from '../security/audit-facts.js';
 import type { RequestContext } from '../security/context.js';
-import type { RequestAccess, ResourceStore } from '../store/index.js';
+import type { RequestAccess, RequestStore, ResourceStore } from '../store/index.js';
 import {
   KeyStats,
   DbTimer,
@@ -65,6 +65,22 @@ function entryOf(ctx: RequestContext, doc: Document, mode: 'match' | 'include', 
   };
 }
 
+/** What the search engine works with for one request: its store's database, session and access. */
+export function searchEnv(deps: SearchDeps, store: RequestStore, timer: DbTimer): SearchEnv {
+  return {
+    db: store.db,
+    registry: deps.registry,
+    declared: deps.declared,
+    access: (type) => store.access.filter(type, 's'),
+    keyStats: deps.keyStats,
+    timer,
+    maxTimeMS: deps.config.dbQueryTimeoutMs,
+    maxChainMatches: deps.config.maxChainMatches,
+    idWindowProbeMs: deps.config.idWindowProbeMs,
+    session: store.session,
+  };
+}
+
 /**
  * The types a search covers: a type-level or compartment search needs a scope for its type
  * (403); a system search covers the types the token may search (403 when none).
@@ -97,18 +113,7 @@ export async function search(
   const store = deps.store.forRequest(ctx);
   const types = searchableTypes(store.access, scope);
   const query = parseSearch(types, entries, { registry: deps.registry, config: deps.config, strict });
-  const env: SearchEnv = {
-    db: store.db,
-    registry: deps.registry,
-    declared: deps.declared,
-    access: (type) => store.access.filter(type, 's'),
-    keyStats: deps.keyStats,
-    timer,
-    maxTimeMS: deps.config.dbQueryTimeoutMs,
-    maxChainMatches: deps.config.maxChainMatches,
-    idWindowProbeMs: deps.config.idWindowProbeMs,
-    session: store.session,
-  };
+  const env = searchEnv(deps, store, timer);
   const summary = query.summary;
   parseSummary(summary);
   const fingerprint = queryFingerprint(query, JSON.stringify(scope.compartment ?? null));
