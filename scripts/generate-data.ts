@@ -84,7 +84,7 @@ function stored(registry: SearchRegistry, baseUrl: string, resource: Resource, a
 
 /** Writes the data set into an empty database. */
 export async function generateData(db: Db, size: DataSize, baseUrl: string, log = (m: string) => console.log(m)): Promise<void> {
-  const registry = new SearchRegistry(db);
+  const registry = new SearchRegistry(undefined);
   const keyStats = new KeyStats(db);
   const rnd = random(20240501);
   const at = new Date(Date.UTC(2025, 0, 1));

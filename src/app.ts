@@ -56,9 +56,10 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
 
-  const registry = new SearchRegistry(db, searchParamRefreshMs);
   const storedTypes = SearchRegistry.storedTypes();
   const keyStats = new KeyStats(db, config.dbQueryTimeoutMs);
+  // The registry reads stored SearchParameters from the store; the store extracts with the registry.
+  let registry: SearchRegistry;
   const store = new ResourceStore(
     db,
     async (type, resource) => {
@@ -68,8 +69,10 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       return { search, access: accessFields(type, resource, sp) };
     },
     config.dbQueryTimeoutMs,
-    ['Consent'],
+    // Writes of these move their change counter: the caches of them on every instance reload.
+    ['Consent', 'StructureDefinition', 'SearchParameter'],
   );
+  registry = new SearchRegistry(store, searchParamRefreshMs);
   const declared = searchIndexes(registry, storedTypes);
   await ensureIndexes(db, [...ResourceStore.indexes, ...accessIndexes(storedTypes), ...declared], isSearchIndexName);
   await registry.refresh(true);
@@ -87,7 +90,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   const deps: ServiceDeps = {
     config,
     store,
-    validator: createValidator({ db, ...config.validation }),
+    validator: createValidator({ definitions: store, ...config.validation }),
     storedTypes,
     searchParams: capabilitySearchParams(registry),
     search: searchDeps,

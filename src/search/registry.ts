@@ -2,7 +2,7 @@ import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import { compileSimplePath } from './simple-path.js';
 import type { Bundle, SearchParameter } from 'fhir/r4';
-import type { Db } from 'mongodb';
+import type { DefinitionSource } from '../store/index.js';
 import { readDefinitionFile } from '../fhir/definitions.js';
 import { RESOURCE_TYPES } from '../fhir/resource-types.js';
 
@@ -100,15 +100,19 @@ function appliesTo(definition: SearchParameter, type: string): boolean {
   return definition.base.some((b) => b === type || b === 'Resource' || b === 'DomainResource');
 }
 
+/** The most stored SearchParameters taken in. */
+const MAX_CUSTOM_PARAMS = 10_000;
+
 /** The parameters of every stored type: HL7's R4 definitions plus the SearchParameter resources stored here. */
 export class SearchRegistry {
   private byType = new Map<string, Map<string, SearchParam>>();
-  private fingerprint = '';
+  private loadedAt = -1;
   private checkedAt = 0;
   private readonly base: SearchParameter[];
 
   constructor(
-    private readonly db: Db,
+    /** Where stored SearchParameters come from (none: HL7's definitions only). */
+    private readonly source: DefinitionSource | undefined,
     /** How long a check of the stored SearchParameters stays fresh (ms); 0 checks on every request. */
     private readonly refreshMs = 1000,
   ) {
@@ -149,25 +153,18 @@ export class SearchRegistry {
   }
 
   /**
-   * Brings custom parameters up to date with the database: the newest write to the
-   * SearchParameter collection (create, update or delete, on any server instance) is the
-   * fingerprint; a change reloads them.
+   * Brings custom parameters up to date with the database: the SearchParameter change counter
+   * (moved by every write of one, on any server instance) says when to load them again.
    */
   async refresh(force = false): Promise<void> {
     const now = Date.now();
-    if (!force && now - this.checkedAt < this.refreshMs) return;
+    if (!this.source || (!force && now - this.checkedAt < this.refreshMs)) return;
     this.checkedAt = now;
-    const collection = this.db.collection('SearchParameter');
-    const newest = await collection
-      .find({}, { projection: { _id: 1, versionId: 1, lastUpdated: 1 }, sort: { lastUpdated: -1, _id: -1 }, limit: 1 })
-      .toArray();
-    const fingerprint = newest[0] ? `${newest[0]._id}/${newest[0].versionId}/${newest[0].lastUpdated?.getTime?.()}` : '';
-    if (fingerprint === this.fingerprint) return;
-    const stored = await collection.find({ deleted: false }, { projection: { resource: 1 } }).toArray();
-    const custom = stored
-      .map((doc) => doc.resource as SearchParameter)
-      .filter((r) => r && r.status !== 'retired' && r.code && r.type && Array.isArray(r.base));
+    const count = await this.source.changeCount('SearchParameter');
+    if (count === this.loadedAt) return;
+    const stored = await this.source.policyResources<SearchParameter>('SearchParameter', {}, MAX_CUSTOM_PARAMS);
+    const custom = stored.filter((r) => r && r.status !== 'retired' && r.code && r.type && Array.isArray(r.base));
     this.rebuild(custom);
-    this.fingerprint = fingerprint;
+    this.loadedAt = count;
   }
 }

@@ -1,9 +1,8 @@
 import type { Consent } from 'fhir/r4';
 import type { Document } from 'mongodb';
-import type { ResourceStore } from '../store/index.js';
+import type { DefinitionSource } from '../store/index.js';
 import { consentFilter, type ResourceConditions } from './consent.js';
 import type { Caller } from './context.js';
-import { FreshRead } from './fresh-read.js';
 
 const PATIENT_PRIVACY = 'http://terminology.hl7.org/CodeSystem/consentscope|patient-privacy';
 /** The most active privacy Consents kept; beyond it the server says so at every load. */
@@ -26,10 +25,9 @@ export class ConsentRules {
   private loading: Promise<void> | undefined;
   private compiled = new Map<string, Document | undefined>();
   private compiledAt = 0;
-  private readonly counter = new FreshRead(() => this.store.changeCount('Consent'));
 
   constructor(
-    private readonly store: ResourceStore,
+    private readonly store: DefinitionSource,
     private readonly on: ResourceConditions,
     private readonly defaultPermit: boolean,
     private readonly warn: (message: string) => void,
@@ -37,7 +35,7 @@ export class ConsentRules {
 
   /** Brings the Consents up to the database's state as of now. */
   async refresh(): Promise<void> {
-    const count = await this.counter.get();
+    const count = await this.store.changeCount('Consent');
     while (this.loadedAt < count) {
       this.loading ??= this.load().finally(() => (this.loading = undefined));
       await this.loading;

@@ -2,6 +2,7 @@ import type { Resource } from 'fhir/r4';
 import type { Db, Document } from 'mongodb';
 import { appendNew } from './append.js';
 import { ChangeCounters } from './change-counters.js';
+import { FreshRead } from './fresh-read.js';
 import type { IndexDeclaration } from '../db/indexes.js';
 import { HISTORY_COLLECTION, currentDocumentFrom, type CurrentDocument, type IndexFieldsExtractor, type StoredVersion } from './documents.js';
 import { HISTORY_INDEXES } from './history.js';
@@ -16,6 +17,15 @@ export type { PlannedWrite, Precondition, WriteOutcome, WriteGuard } from './wri
 export { RefusedWrite, WriteRace } from './write.js';
 export { transactionsUnavailable, type StoreTransaction, type TransactionOptions } from './transaction.js';
 export type { RequestStore, RequestAccess } from './request-store.js';
+
+/**
+ * Where the caches every instance keeps of stored definitions (profiles, SearchParameters,
+ * Consents) read them, and the counter that says when to read them again.
+ */
+export interface DefinitionSource {
+  changeCount(type: string): Promise<number>;
+  policyResources<T extends Resource>(type: string, filter: Document, limit: number): Promise<T[]>;
+}
 
 /** Every stored type's current documents can be filtered by compartment through this index. */
 export function accessIndexes(types: string[]): IndexDeclaration[] {
@@ -32,7 +42,7 @@ export function accessIndexes(types: string[]): IndexDeclaration[] {
  * it through `forRequest`, which applies their access to every read and write. Every read it
  * makes for a request is bounded by `maxTimeMS` (DB_QUERY_TIMEOUT_MS).
  */
-export class ResourceStore {
+export class ResourceStore implements DefinitionSource {
   private readonly writer: Writer;
 
   private readonly counters: ChangeCounters;
@@ -48,9 +58,16 @@ export class ResourceStore {
     this.writer = new Writer(db, extract, maxTimeMS, this.counters);
   }
 
-  /** The change counter of a watched type: it moves whenever a resource of the type is written. */
+  private readonly counterReads = new Map<string, FreshRead<number>>();
+
+  /**
+   * The change counter of a watched type: it moves whenever a resource of the type is written,
+   * on any instance. Concurrent callers share one read, each getting a value read after it asked.
+   */
   changeCount(type: string): Promise<number> {
-    return this.counters.read(type, this.maxTimeMS);
+    let read = this.counterReads.get(type);
+    if (!read) this.counterReads.set(type, (read = new FreshRead(() => this.counters.read(type, this.maxTimeMS))));
+    return read.get();
   }
 
   /**

@@ -1,30 +1,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StructureDefinition } from 'fhir/r4';
-import type { Db } from 'mongodb';
+import type { DefinitionSource } from '../store/index.js';
 
 /**
  * The profiles the server knows: the StructureDefinitions of the profiles/ folder (read at
  * start-up) and those stored through the API. Every instance keeps the stored ones in memory
- * and reloads them when the `profiles` counter in the database moved: each write of a
- * StructureDefinition increments it, so a profile stored on one instance takes effect on all
- * of them at their next validation, at the cost of one small read by _id.
+ * and reloads them when the StructureDefinition change counter moved (the store moves it with
+ * every write of one), so a profile stored on one instance takes effect on all of them at their
+ * next validation, at the cost of one small read by _id shared by concurrent validations.
  */
-const STATE_COLLECTION = 'validation_state';
-const COUNTER_ID = 'profiles';
-
-interface CounterDocument {
-  _id: string;
-  version: number;
-}
+const MAX_STORED_PROFILES = 10_000;
 
 export class ProfileRegistry {
   private readonly fromFiles = new Map<string, StructureDefinition>();
   private stored = new Map<string, StructureDefinition>();
-  private storedVersions = new Map<string, number>();
+  private storedVersions = new Map<string, string>();
   private seenCounter: number | undefined;
 
-  constructor(private readonly db: Db | undefined) {}
+  constructor(private readonly source: DefinitionSource | undefined) {}
 
   /** Reads every *.json file of the folder: a StructureDefinition, an array or a Bundle of them. */
   loadFolder(folder: string): number {
@@ -41,10 +35,6 @@ export class ProfileRegistry {
     return this.fromFiles.size;
   }
 
-  add(definition: StructureDefinition): void {
-    this.fromFiles.set(definition.url, definition);
-  }
-
   /** A known profile by canonical URL (`|version` ignored); stored ones win over files. */
   get(canonical: string): StructureDefinition | undefined {
     const url = canonical.split('|')[0];
@@ -53,36 +43,29 @@ export class ProfileRegistry {
 
   /** Reloads the stored profiles when another write changed them since the last look. */
   async refresh(): Promise<void> {
-    if (!this.db) return;
-    const counter = await this.db.collection<CounterDocument>(STATE_COLLECTION).findOne({ _id: COUNTER_ID });
-    const version = counter?.version ?? 0;
+    if (!this.source) return;
+    const version = await this.source.changeCount('StructureDefinition');
     if (version === this.seenCounter) return;
-    const docs = await this.db
-      .collection<{ _id: string; versionId: number; resource?: StructureDefinition }>('StructureDefinition')
-      .find({ deleted: false }, { projection: { _id: 1, versionId: 1, resource: 1 } })
-      .toArray();
+    const definitions = await this.source.policyResources<StructureDefinition>('StructureDefinition', {}, MAX_STORED_PROFILES);
     const stored = new Map<string, StructureDefinition>();
-    const versions = new Map<string, number>();
-    for (const doc of docs) {
-      if (!doc.resource?.url) continue;
+    const versions = new Map<string, string>();
+    for (const definition of definitions) {
+      if (!definition?.url) continue;
       // Keep the same object for an unchanged version, so its compiled validator stays cached.
-      const previous = this.stored.get(doc.resource.url);
-      const unchanged = previous && this.storedVersions.get(doc.resource.url) === doc.versionId && previous.id === doc._id;
-      stored.set(doc.resource.url, unchanged ? previous : doc.resource);
-      versions.set(doc.resource.url, doc.versionId);
+      const previous = this.stored.get(definition.url);
+      const versionId = `${definition.id}/${definition.meta?.versionId}`;
+      const unchanged = previous && this.storedVersions.get(definition.url) === versionId;
+      stored.set(definition.url, unchanged ? previous : definition);
+      versions.set(definition.url, versionId);
     }
     this.stored = stored;
     this.storedVersions = versions;
     this.seenCounter = version;
   }
 
-  /** Called after a StructureDefinition was written or deleted: tells every instance to reload. */
-  async changed(): Promise<void> {
+  /** Called after a StructureDefinition was written or deleted here: this instance reloads at once (the store moved the counter for the others). */
+  changed(): void {
     this.seenCounter = undefined;
-    if (!this.db) return;
-    await this.db
-      .collection<CounterDocument>(STATE_COLLECTION)
-      .updateOne({ _id: COUNTER_ID }, { $inc: { version: 1 } }, { upsert: true });
   }
 }
 

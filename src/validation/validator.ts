@@ -1,5 +1,5 @@
 import type { StructureDefinition } from 'fhir/r4';
-import type { Db } from 'mongodb';
+import type { DefinitionSource } from '../store/index.js';
 import { isR4ResourceType } from '../fhir/structure-definitions.js';
 import { issue, type Issue } from '../outcome.js';
 import { baseTree } from './compile.js';
@@ -12,7 +12,8 @@ import type { WalkContext } from './walk-context.js';
 
 export interface ValidatorOptions {
   /** Where stored StructureDefinitions live; without it only folder profiles are known. */
-  db?: Db;
+  /** Where stored StructureDefinitions come from (none: the profiles folder only). */
+  definitions?: DefinitionSource;
   /** Folder of StructureDefinitions loaded at start-up. */
   profilesDir?: string;
   /** An unknown meta.profile is an error (otherwise a warning). */
@@ -24,7 +25,7 @@ export interface ValidatorOptions {
 const BASE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
 
 export function createValidator(options: ValidatorOptions = {}): Validator {
-  const registry = new ProfileRegistry(options.db);
+  const registry = new ProfileRegistry(options.definitions);
   if (options.profilesDir) registry.loadFolder(options.profilesDir);
   const cache = new CompileCache(registry);
 
@@ -96,7 +97,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
 
   return {
     validate,
-    profilesChanged: () => registry.changed(),
+    profilesChanged: async () => registry.changed(),
   };
 }
 
