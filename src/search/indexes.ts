@@ -1,7 +1,7 @@
 import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause } from './ast.js';
 import { field } from './encoding.js';
-import { SHARED_DATES, SHARED_NUMBERS, SHARED_STRINGS, indexPaths, isDedicated } from './layout.js';
+import { SHARED_DATES, SHARED_NUMBERS, SHARED_STRINGS, UNINDEXED_PARAMS, WITHOUT_SHARED_INDEXES, indexPaths, isDedicated } from './layout.js';
 import { equalityField, leadField, type SortSpec } from './plan.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
@@ -12,7 +12,7 @@ import type { SearchParam, SearchRegistry } from './registry.js';
  * A few compound indexes serve the hottest shapes (see README).
  */
 function paramIndexes(type: string, param: SearchParam): IndexDeclaration[] {
-  if (!param.evaluate || !isDedicated(type, param.code)) return [];
+  if (!param.evaluate || !isDedicated(type, param.code) || UNINDEXED_PARAMS[type]?.includes(param.code)) return [];
   const { code } = param;
   if (param.type === 'date') {
     return [
@@ -33,16 +33,11 @@ export const COMPOUND_INDEXES: IndexDeclaration[] = [
     options: { name: 'sp_patient_date' },
     servesQuery: 'DocumentReference?patient=...[&type=...]&date=ge...&_sort=-date',
   },
-  {
-    collection: 'SearchParameter',
-    key: { lastUpdated: -1, _id: -1 },
-    options: { name: 'newest_write' },
-    servesQuery: 'search-parameter registry: has any SearchParameter changed?',
-  },
 ];
 
 /** The shared arrays of every value without a field of its own (layout.ts). */
 function sharedIndexes(type: string): IndexDeclaration[] {
+  if (WITHOUT_SHARED_INDEXES.includes(type)) return [];
   const query = (what: string) => `${type}?<any other parameter>${what}`;
   return [
     { collection: type, key: { [SHARED_STRINGS]: 1, _id: 1 }, options: { name: 'spx_value' }, servesQuery: query('=... (strings, tokens, references, uris; :exact, :text, :identifier, :missing)') },

@@ -29,13 +29,28 @@ export const DEDICATED_PARAMS: Readonly<Record<string, readonly string[]>> = {
   Consent: ['patient', 'status', 'category', 'date', '_lastUpdated'],
   // Every request writes an AuditEvent, and every write updates every index of the collection:
   // only what audit searches select by ("who saw this patient / this resource", "what did this
-  // user do", in a date range). `type` and `subtype` have a handful of values (every automatic
-  // event is type `rest`): an index of their own would select nothing, so the shared index
-  // serves them; `_lastUpdated` is within milliseconds of `date` (`recorded`), so it has none either.
-  AuditEvent: ['date', 'patient', 'agent', 'entity'],
+  // user do", in a date range) has an index. See UNINDEXED_PARAMS for the rest it offers.
+  AuditEvent: ['date', 'patient', 'agent', 'entity', 'type', 'subtype', 'action', 'outcome'],
   StructureDefinition: ['url', 'name', 'type', '_lastUpdated'],
   SearchParameter: ['url', 'code', 'base', '_lastUpdated'],
 };
+
+/**
+ * Dedicated parameters kept without an index of their own: they narrow a search another
+ * parameter leads (`AuditEvent?patient=...&outcome=4`), read off the rows that index walk finds.
+ * The trail's interaction codes and outcomes have a handful of values each (every automatic
+ * event is type `rest`): an index would select little and cost every event its entries.
+ */
+export const UNINDEXED_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  AuditEvent: ['type', 'subtype', 'action', 'outcome'],
+};
+
+/**
+ * Types whose only search values are their dedicated parameters' and that declare no shared
+ * indexes: the audit trail, written on every request (a custom SearchParameter on it is stored
+ * in the shared arrays but has no index, so it only narrows what another parameter finds).
+ */
+export const WITHOUT_SHARED_INDEXES: readonly string[] = ['AuditEvent'];
 
 /** The most indexes any collection may have: dedicated ones, the shared ones, `_id` and a few of the store's. */
 export const MAX_INDEXES_PER_COLLECTION = 24;
