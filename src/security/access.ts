@@ -61,7 +61,7 @@ export class AccessPolicy implements RequestAccess {
     throw forbidden(`The access token has no scope to ${VERB[interaction]} ${type} resources (for example patient/${type}.${interaction === 'r' || interaction === 's' ? 'rs' : 'cud'})`);
   }
 
-  /** The compartment a scope's context limits it to, or undefined for none. */
+  /** The compartment a scope's context limits it to (a filter; {} for none). */
   private compartmentOf(scope: Scope): Document {
     if (scope.context === 'patient') {
       return this.caller.patient ? { compartments: `Patient/${this.caller.patient}` } : MATCH_NOTHING;
