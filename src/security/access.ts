@@ -1,5 +1,6 @@
 import { Query } from 'mingo';
 import type { Document } from 'mongodb';
+import { resourceTypeEntry } from '../fhir/resource-types.js';
 import { forbidden } from '../outcome.js';
 import type { PlannedWrite, RequestAccess, WriteGuard } from '../store/index.js';
 import type { ConsentView } from './consent-rules.js';
@@ -158,11 +159,12 @@ export class AccessPolicy implements RequestAccess {
 }
 
 /**
- * Writes a patient app may not make, whatever its scopes say: AuditEvents, which would let it
- * put records of its own making into the trail of who accessed its patient's records.
+ * Writes a patient app may not make, whatever its scopes say: creating in an audit trail
+ * (append-only types), which would let it put records of its own making among those of who
+ * accessed its patient's records.
  */
 function recordsAboutItself(type: string, interaction: Interaction): boolean {
-  return type === 'AuditEvent' && interaction === 'c';
+  return interaction === 'c' && resourceTypeEntry(type)?.appendOnly === true;
 }
 
 function writeInteraction(write: PlannedWrite): Interaction {
