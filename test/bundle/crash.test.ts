@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import t, { type Test } from 'tap';
-import { freePort } from '../../src/db/embedded.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { uniqueDbName } from '../helpers/server.js';
 
 // The transaction of a killed server stays open in the engine until its lifetime limit (60 s,
@@ -17,34 +16,9 @@ t.setTimeout(120_000);
  * started again on the same database: every write of the transaction is visible, or none is.
  */
 
-interface Served {
-  child: ChildProcess;
-  base: string;
-  exited: Promise<void>;
-}
-
-async function serve(t: Test, dbName: string, faultPoint?: string): Promise<Served> {
-  const uri = process.env.MONGODB_URI;
-  if (!uri) throw new Error('MONGODB_URI is unset: run tests with `npm test`');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}/fhir`;
-  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: uri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, LOG_LEVEL: 'warn' };
-  delete env.AUTH_ISSUER;
-  delete env.AUTH_JWKS_FILE;
-  if (faultPoint) env.FHIR_FAULT_POINT = faultPoint;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  const started = Date.now();
-  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null) throw new Error('the server stopped during start-up');
-    if (Date.now() - started > 60_000) throw new Error('the server did not start within 60 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, base, exited };
+/** The server on `dbName`, armed to die at `faultPoint` when given. */
+function serve(t: Test, dbName: string, faultPoint?: string): Promise<ServerProcess> {
+  return startServerProcess(t, dbName, faultPoint ? { FHIR_FAULT_POINT: faultPoint } : {});
 }
 
 /** A transaction: a patient and `n` documents, all carrying `marker`. */

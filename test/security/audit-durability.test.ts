@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { MongoClient, type Db } from 'mongodb';
 import t, { type Test } from 'tap';
-import { freePort } from '../../src/db/embedded.js';
+import { startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { uniqueDbName } from '../helpers/server.js';
 
 /**
@@ -10,40 +10,21 @@ import { uniqueDbName } from '../helpers/server.js';
  * (the answer is written only after its AuditEvent is durable). Authorization is off (no AUTH_ISSUER).
  */
 
-interface Served {
-  child: ChildProcess;
-  base: string;
+interface Served extends ServerProcess {
   db: Db;
 }
 
 async function serve(t: Test): Promise<Served> {
-  const uri = process.env.MONGODB_URI;
-  if (!uri) throw new Error('MONGODB_URI is unset: run tests with `npm test`');
-  const port = await freePort();
   const dbName = uniqueDbName();
-  const base = `http://127.0.0.1:${port}/fhir`;
-  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: uri, MONGODB_DB: dbName, PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, LOG_LEVEL: 'warn' };
-  delete env.AUTH_ISSUER;
-  delete env.AUTH_JWKS_FILE;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const client = new MongoClient(uri);
+  const client = new MongoClient(process.env.MONGODB_URI!);
   await client.connect();
   const db = client.db(dbName);
   t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
     await db.dropDatabase().catch(() => {});
     await client.close();
   });
-  const started = Date.now();
   // The readiness probe is not audited: the database holds only the test's own AuditEvents.
-  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
-    if (child.exitCode !== null) throw new Error('the server stopped during start-up');
-    if (Date.now() - started > 60_000) throw new Error('the server did not start within 60 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, base, db };
+  return { ...(await startServerProcess(t, dbName)), db };
 }
 
 /** Kills the server at once and waits until it is gone. */
