@@ -204,3 +204,46 @@ t.test('with an issuer configured, the bearer token goes through the client opti
   anonymous.bearerToken = token;
   t.equal(as<Patient>(await anonymous.read({ resourceType: 'Patient', id: created.id! })).id, created.id, 'a token set later is sent too');
 });
+
+t.test('smartAuthMetadata finds the authorize and token endpoints the server advertises', async (t) => {
+  const issuer = await testIssuer();
+  const env = { ...issuer.env, AUTH_AUTHORIZE_URL: 'https://auth.test/authorize', AUTH_TOKEN_URL: 'https://auth.test/token' };
+  const secured = await startListeningServer(t, { env });
+  // It races smart-configuration, the CapabilityStatement and openid-configuration: both of ours say the same.
+  const metadata = await new Client({ baseUrl: secured.url }).smartAuthMetadata();
+  t.equal(metadata.authorizeUrl?.href, 'https://auth.test/authorize');
+  t.equal(metadata.tokenUrl?.href, 'https://auth.test/token');
+});
+
+t.test('compartment search, and resolve() of a reference from an _include bundle and from the server', async (t) => {
+  const owner = as<Patient>(await client.create({ resourceType: 'Patient', body: patient('Compartment') }));
+  const reference = `Patient/${owner.id}`;
+  await client.create({
+    resourceType: 'DocumentReference',
+    body: { resourceType: 'DocumentReference', status: 'current', subject: { reference }, content: [{ attachment: { contentType: 'text/plain', data: 'aGk=' } }] },
+  });
+  const inCompartment = as<Bundle>(await client.compartmentSearch({ resourceType: 'DocumentReference', compartment: { resourceType: 'Patient', id: owner.id! } }));
+  t.equal(inCompartment.entry?.length, 1);
+  const document = inCompartment.entry![0].resource as DocumentReference;
+  t.equal(document.subject?.reference, reference);
+
+  const included = await client.search({ resourceType: 'DocumentReference', searchParams: { subject: reference, _include: 'DocumentReference:subject' } });
+  const fromBundle = as<Patient>(await client.resolve({ reference: `${server.url}/${reference}`, context: included }));
+  t.equal(fromBundle.id, owner.id, 'found by the fullUrl of the included entry');
+  const fromServer = as<Patient>(await client.resolve({ reference }));
+  t.equal(fromServer.id, owner.id);
+});
+
+t.test('type and system history through the client, paged with nextPage', async (t) => {
+  const typeHistory = as<Bundle>(await client.typeHistory({ resourceType: 'Patient', options: {} }));
+  t.equal(typeHistory.type, 'history');
+  t.ok((typeHistory.entry?.length ?? 0) > 0);
+  const systemHistory = as<Bundle>(await client.systemHistory());
+  t.equal(systemHistory.type, 'history');
+  const page = as<Bundle>(await client.request('Patient/_history?_count=2'));
+  const next = client.nextPage({ bundle: fhir(page) as PaginationParams['bundle'] });
+  t.ok(next, 'a next link');
+  const second = as<Bundle>(await next!);
+  const firstIds = page.entry!.map((e) => `${e.fullUrl}|${e.resource?.meta?.versionId}`);
+  t.notOk(second.entry!.some((e) => firstIds.includes(`${e.fullUrl}|${e.resource?.meta?.versionId}`)), 'no version twice');
+});
