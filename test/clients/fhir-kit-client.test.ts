@@ -76,11 +76,14 @@ t.test('search pages followed with nextPage visit every match once, and total co
   let page: Bundle | undefined = as<Bundle>(await client.search({ resourceType: 'Patient', searchParams: { family, _count: 5, _total: 'accurate' } }));
   t.equal(page.total, 23);
   const seen: string[] = [];
+  const idsOf = (bundle: Bundle) => (bundle.entry ?? []).map((e) => (e.resource as Patient).id!);
   let pages = 0;
+  let last = page;
   while (page) {
     pages++;
     t.equal(page.type, 'searchset');
-    seen.push(...(page.entry ?? []).map((e) => (e.resource as Patient).id!));
+    seen.push(...idsOf(page));
+    last = page;
     const next: Promise<FhirResource> | undefined = client.nextPage({ bundle: fhir(page) as PaginationParams['bundle'] });
     page = next ? as<Bundle>(await next) : undefined;
   }
@@ -88,6 +91,15 @@ t.test('search pages followed with nextPage visit every match once, and total co
   t.equal(seen.length, 23);
   t.equal(new Set(seen).size, 23, 'no duplicates');
   t.same(new Set(seen), ids);
+
+  // And back from the last page with prevPage: the same pages in reverse.
+  const backwards: string[][] = [];
+  for (let at: Bundle | undefined = last; at; ) {
+    backwards.unshift(idsOf(at));
+    const previous: Promise<FhirResource> | undefined = client.prevPage({ bundle: fhir(at) as PaginationParams['bundle'] });
+    at = previous ? as<Bundle>(await previous) : undefined;
+  }
+  t.same(backwards.flat(), seen);
 });
 
 t.test('search by POST (_search) gives the same matches', async (t) => {
