@@ -67,16 +67,19 @@ t.test('after FHIR requests, /metrics counts them by interaction and status clas
   }
 });
 
-t.test('a conditional update is labelled update and a transaction transaction, whatever their routes', async (t) => {
+t.test('a conditional update is labelled update, a transaction transaction, an unknown path or operation without its name', async (t) => {
   const s = await startTestServer(t);
   await s.request({ method: 'PUT', url: '/fhir/Patient?identifier=urn:mrn|5', headers: FHIR_JSON_HEADERS, payload: { resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: '5' }] } });
   await s.request({ method: 'POST', url: '/fhir', headers: FHIR_JSON_HEADERS, payload: { resourceType: 'Bundle', type: 'transaction', entry: [] } });
   await s.request({ method: 'GET', url: '/fhir/nowhere/at/all/here' });
+  await s.request({ method: 'GET', url: '/fhir/Patient/$everything-but-this' });
   const text = (await scrape(s)).body;
   t.equal(sample(text, 'fhir_request_duration_seconds_count{interaction="update",status="2xx"}'), 1);
   t.equal(sample(text, 'fhir_request_duration_seconds_count{interaction="transaction",status="2xx"}'), 1);
   t.equal(sample(text, 'fhir_request_duration_seconds_count{interaction="unknown",status="4xx"}'), 1, 'an unmatched path, without its URL');
+  t.equal(sample(text, 'fhir_request_duration_seconds_count{interaction="operation",status="5xx"}'), 1, 'an operation the server lacks, not by its name');
   t.notOk(text.includes('nowhere'));
+  t.notOk(text.includes('everything'));
 });
 
 t.test('with an issuer, /metrics is off unless METRICS_ENABLED=true, then served without an access token', async (t) => {
