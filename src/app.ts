@@ -8,6 +8,8 @@ import { registerAuthentication } from './rest/authentication.js';
 import { registerCors } from './rest/cors.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
+import { registerMetrics } from './rest/metrics.js';
+import { createMetrics, timedValidator } from './metrics/index.js';
 import { instanceRoutes } from './rest/instance-routes.js';
 import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
@@ -86,18 +88,20 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
     app.log.warn('the database is a standalone MongoDB without multi-document transactions: transaction bundles will be refused ' +
       '(batches work) and simultaneous conditional creates may both create; run it as a replica set (one node is enough)');
   }
-  const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const searchDeps = { config, store, registry, declared, storedTypes, keyStats, observeDbQuery: metrics && ((s: number) => metrics.dbQueries.observe(s)) };
+  const validator = createValidator({ definitions: store, ...config.validation });
   const deps: ServiceDeps = {
     config,
     store,
-    validator: createValidator({ definitions: store, ...config.validation }),
+    validator: metrics ? timedValidator(validator, metrics.validations) : validator,
     storedTypes,
     searchParams: capabilitySearchParams(registry),
     search: searchDeps,
     transactions,
   };
   // One AuditEvent per request, group-committed through the store's append-only path.
-  const auditTrail = new AuditTrail((events) => store.appendAuditEvents(events));
+  const auditTrail = new AuditTrail((events) => store.appendAuditEvents(events), metrics && ((size) => metrics.auditBatches.observe(size)));
 
   registerJsonBodies(app);
   registerErrorHandling(app);
@@ -134,6 +138,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   else app.log.warn('AUDIT_TRAIL=off: accesses are not audited (local development only)');
   app.addHook('onClose', () => auditTrail.drain());
 
+  if (metrics) registerMetrics(app, metrics, config.metrics, basePath(config));
   await app.register(healthRoutes(db));
   await app.register(
     async (fhir) => {

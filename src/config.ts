@@ -43,6 +43,28 @@ export interface Config {
   conditionalDeleteMax: number;
   /** How often a transaction that met a write conflict is run again before it answers 409. */
   transactionMaxAttempts: number;
+  /** METRICS_ENABLED, METRICS_TOKEN: Prometheus metrics at /metrics. */
+  metrics: MetricsConfig;
+}
+
+/**
+ * `/metrics` (outside the FHIR base path, never behind an access token: Prometheus scrapes
+ * with a static bearer token at most). On by default only while authorization is off, when the
+ * server listens on loopback; with an issuer the operator turns it on and, where the port is
+ * reachable from outside, sets METRICS_TOKEN.
+ */
+export interface MetricsConfig {
+  enabled: boolean;
+  /** The bearer token a scrape must send; undefined: anyone who reaches the port may read the metrics. */
+  token?: string;
+}
+
+function metricsFrom(env: NodeJS.ProcessEnv, auth: AuthConfig): MetricsConfig {
+  const raw = env.METRICS_ENABLED || (auth.issuer ? 'false' : 'true');
+  if (raw !== 'true' && raw !== 'false') throw new Error(`METRICS_ENABLED must be true or false; got "${raw}"`);
+  const token = env.METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters long');
+  return { enabled: raw === 'true', token };
 }
 
 /** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated). */
@@ -255,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bundleBodyLimitBytes: intFrom(env, 'BUNDLE_BODY_LIMIT_BYTES', 50 * 1024 * 1024),
     conditionalDeleteMax: intFrom(env, 'CONDITIONAL_DELETE_MAX', 1),
     transactionMaxAttempts: intFrom(env, 'TRANSACTION_MAX_ATTEMPTS', 10),
+    metrics: metricsFrom(env, auth),
   };
   if (config.defaultPageSize > config.maxPageSize) {
     throw new Error('DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE');

@@ -61,6 +61,9 @@ export const preconditionFailed = (diagnostics: string) =>
 export const methodNotAllowed = (diagnostics: string, allow: string[]) =>
   new FhirError(405, issue('error', 'not-supported', diagnostics), { allow: allow.join(', ') });
 
+/** 501: a request the server understood but has no implementation of (an operation it does not offer). */
+export const notImplemented = (diagnostics: string) => new FhirError(501, issue('error', 'not-supported', diagnostics));
+
 export const unprocessable = (issues: Issue[]) => new FhirError(422, issues);
 
 /** True when the issues contain an error or fatal problem (warnings alone do not block a write). */

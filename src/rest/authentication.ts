@@ -5,10 +5,13 @@ import { authenticate } from '../security/authenticate.js';
 import { smartConfiguration } from '../security/smart-configuration.js';
 import { TokenVerifier } from '../security/tokens.js';
 
-/** Routes anyone may call: discovery and health. Everything else needs a valid access token. */
+/**
+ * Routes anyone may call: discovery, health, and metrics (guarded by METRICS_TOKEN, not by
+ * access tokens). Everything else needs a valid access token.
+ */
 function publicRoutes(config: Config): Set<string> {
   const base = basePath(config);
-  return new Set([`${base}/metadata`, `${base}/.well-known/smart-configuration`, '/healthz', '/readyz']);
+  return new Set([`${base}/metadata`, `${base}/.well-known/smart-configuration`, '/healthz', '/readyz', '/metrics']);
 }
 
 function isPublic(request: FastifyRequest, routes: Set<string>): boolean {

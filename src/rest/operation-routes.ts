@@ -1,10 +1,36 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { methodNotAllowed, notImplemented } from '../outcome.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { validateOperation } from '../services/validate.js';
 import { sendJson } from './reply.js';
 import { storedType } from './request.js';
 
-/** Operations on a type or an instance: $validate. */
+type OperationParams = { type?: string; id?: string; operation: string };
+
+/** The name as the client wrote it, shortened: it is echoed in the answer. */
+const shown = (operation: string) => `$${operation.slice(0, 64)}`;
+
+/**
+ * An operation no route serves (`Patient/1/$everything`, `Patient/$match`, `$export`): 501
+ * not-supported, naming the operation, rather than the "unknown resource type" or "no such id"
+ * the `[type]` and `[type]/[id]` routes would answer. An operation the server has at this level
+ * with another method (`GET Patient/$validate`) is 405 with Allow.
+ */
+function unsupportedOperation(app: FastifyInstance) {
+  return async (request: FastifyRequest<{ Params: OperationParams }>) => {
+    const { type, operation } = request.params;
+    if (type !== undefined) storedType(type);
+    const level = request.params.id !== undefined ? `${type}/[id]` : type ?? 'the system level';
+    const route = request.routeOptions.url?.replace('$:operation', `$${operation}`);
+    const allow = ['GET', 'POST'].filter((method) => method !== request.method && route && app.hasRoute({ method, url: route }));
+    if (allow.length > 0 && /^[A-Za-z][\w-]*$/.test(operation)) {
+      throw methodNotAllowed(`The operation ${shown(operation)} on ${level} is invoked with ${allow.join(' or ')}`, allow);
+    }
+    throw notImplemented(`The operation ${shown(operation)} is not supported on ${level} by this server`);
+  };
+}
+
+/** Operations on a type or an instance: $validate; and the answer to operations the server does not have. */
 export function operationRoutes(deps: ServiceDeps) {
   return async (app: FastifyInstance) => {
     app.post<{ Params: { type: string } }>('/:type/$validate', async (request, reply) => {
@@ -17,5 +43,10 @@ export function operationRoutes(deps: ServiceDeps) {
       const report = await validateOperation(deps, request.ctx, storedType(type), id, request.body);
       return sendJson(request, reply, 200, report);
     });
+
+    // Routes of named operations are static, so they win over these wherever both match.
+    for (const url of ['/$:operation', '/:type/$:operation', '/:type/:id/$:operation']) {
+      app.route<{ Params: OperationParams }>({ method: ['GET', 'POST'], url, handler: unsupportedOperation(app) });
+    }
   };
 }

@@ -29,7 +29,11 @@ export class AuditTrail {
   private scheduled = false;
   private flushing: Promise<void> | undefined;
 
-  constructor(private readonly write: AuditWriter) {}
+  /** `onBatch` gets the size of each batch as it is written (the metrics' histogram). */
+  constructor(
+    private readonly write: AuditWriter,
+    private readonly onBatch?: (size: number) => void,
+  ) {}
 
   /** Queues the event; resolves when it is durably written, rejects if its batch could not be. */
   record(event: AuditEvent): Promise<void> {
@@ -67,6 +71,7 @@ export class AuditTrail {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
+    this.onBatch?.(batch.length);
     try {
       await this.write(batch.map((p) => p.event));
       for (const p of batch) p.resolve();
