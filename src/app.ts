@@ -9,6 +9,7 @@ import { registerCors } from './rest/cors.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { instanceRoutes } from './rest/instance-routes.js';
+import { openApiRoutes } from './rest/openapi-routes.js';
 import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
@@ -87,12 +88,13 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       '(batches work) and simultaneous conditional creates may both create; run it as a replica set (one node is enough)');
   }
   const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
+  const searchParams = capabilitySearchParams(registry);
   const deps: ServiceDeps = {
     config,
     store,
     validator: createValidator({ definitions: store, ...config.validation }),
     storedTypes,
-    searchParams: capabilitySearchParams(registry),
+    searchParams,
     search: searchDeps,
     transactions,
   };
@@ -135,6 +137,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   app.addHook('onClose', () => auditTrail.drain());
 
   await app.register(healthRoutes(db));
+  await app.register(openApiRoutes({ config, searchParams, refreshSearchParams: () => registry.refresh() }));
   await app.register(
     async (fhir) => {
       fhir.addHook('preHandler', async (request) => assertJsonAccepted(request));

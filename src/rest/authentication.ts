@@ -4,19 +4,23 @@ import { FhirError, notFound } from '../outcome.js';
 import { authenticate } from '../security/authenticate.js';
 import { smartConfiguration } from '../security/smart-configuration.js';
 import { TokenVerifier } from '../security/tokens.js';
+import { DOCS_PREFIX, OPENAPI_PATH } from './openapi-routes.js';
 
-/** Routes anyone may call: discovery and health. Everything else needs a valid access token. */
+/** Routes anyone may call: discovery, API documentation and health. Everything else needs a valid access token. */
 function publicRoutes(config: Config): Set<string> {
   const base = basePath(config);
-  return new Set([`${base}/metadata`, `${base}/.well-known/smart-configuration`, '/healthz', '/readyz']);
+  return new Set([`${base}/metadata`, `${base}/.well-known/smart-configuration`, '/healthz', '/readyz', OPENAPI_PATH]);
 }
+
+/** Route prefixes anyone may call: Swagger UI's page, files and OAuth redirect page (its API calls carry the token). */
+const PUBLIC_PREFIXES = ['/health', DOCS_PREFIX];
 
 function isPublic(request: FastifyRequest, routes: Set<string>): boolean {
   // Preflights carry no token by design (browsers strip Authorization); CORS answers them, or 404.
   if (request.method === 'OPTIONS') return true;
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const route = request.routeOptions.url;
-  return route !== undefined && (routes.has(route) || route === '/health' || route.startsWith('/health/'));
+  return route !== undefined && (routes.has(route) || PUBLIC_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`)));
 }
 
 /**
