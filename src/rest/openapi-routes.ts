@@ -45,7 +45,7 @@ function docsCsp(config: Config): string {
 /**
  * GET /openapi.json and Swagger UI at /docs. @fastify/swagger holds the document built at
  * start-up (static mode); both answers are rebuilt from the search registry per request, so
- * SearchParameters stored since then appear (building it takes about a millisecond).
+ * SearchParameters stored since then appear (building it takes a few milliseconds).
  */
 export function openApiRoutes({ config, searchParams, refreshSearchParams }: OpenApiDeps) {
   return async (app: FastifyInstance) => {
