@@ -11,6 +11,7 @@ import { healthRoutes } from './rest/health.js';
 import { registerMetrics } from './rest/metrics.js';
 import { createMetrics, timedValidator } from './metrics/index.js';
 import { instanceRoutes } from './rest/instance-routes.js';
+import { openApiRoutes } from './rest/openapi-routes.js';
 import { operationRoutes } from './rest/operation-routes.js';
 import { searchRoutes } from './rest/search-routes.js';
 import { systemRoutes } from './rest/system-routes.js';
@@ -91,12 +92,13 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
   const searchDeps = { config, store, registry, declared, storedTypes, keyStats, observeDbQuery: metrics && ((s: number) => metrics.dbQueries.observe(s)) };
   const validator = createValidator({ definitions: store, ...config.validation });
+  const searchParams = capabilitySearchParams(registry);
   const deps: ServiceDeps = {
     config,
     store,
     validator: metrics ? timedValidator(validator, metrics.validations) : validator,
     storedTypes,
-    searchParams: capabilitySearchParams(registry),
+    searchParams,
     search: searchDeps,
     transactions,
   };
@@ -140,6 +142,7 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
 
   if (metrics) registerMetrics(app, metrics, config.metrics, basePath(config));
   await app.register(healthRoutes(db));
+  await app.register(openApiRoutes({ config, searchParams, refreshSearchParams: () => registry.refresh() }));
   await app.register(
     async (fhir) => {
       fhir.addHook('preHandler', async (request) => assertJsonAccepted(request));

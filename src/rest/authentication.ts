@@ -4,22 +4,26 @@ import { FhirError, notFound } from '../outcome.js';
 import { authenticate } from '../security/authenticate.js';
 import { smartConfiguration } from '../security/smart-configuration.js';
 import { TokenVerifier } from '../security/tokens.js';
+import { DOCS_PREFIX, OPENAPI_PATH } from './openapi-routes.js';
 
 /**
- * Routes anyone may call: discovery, health, and metrics (guarded by METRICS_TOKEN, not by
- * access tokens). Everything else needs a valid access token.
+ * Routes anyone may call: discovery, API documentation, health, and metrics (guarded by
+ * METRICS_TOKEN, not by access tokens). Everything else needs a valid access token.
  */
 function publicRoutes(config: Config): Set<string> {
   const base = basePath(config);
-  return new Set([`${base}/metadata`, `${base}/.well-known/smart-configuration`, '/healthz', '/readyz', '/metrics']);
+  return new Set([`${base}/metadata`, `${base}/.well-known/smart-configuration`, '/healthz', '/readyz', '/metrics', OPENAPI_PATH]);
 }
+
+/** Route prefixes anyone may call: Swagger UI's page, files and OAuth redirect page (its API calls carry the token). */
+const PUBLIC_PREFIXES = ['/health', DOCS_PREFIX];
 
 function isPublic(request: FastifyRequest, routes: Set<string>): boolean {
   // Preflights carry no token by design (browsers strip Authorization); CORS answers them, or 404.
   if (request.method === 'OPTIONS') return true;
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const route = request.routeOptions.url;
-  return route !== undefined && (routes.has(route) || route === '/health' || route.startsWith('/health/'));
+  return route !== undefined && (routes.has(route) || PUBLIC_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`)));
 }
 
 /**

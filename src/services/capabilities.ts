@@ -12,7 +12,9 @@ function interactionsOf(entry: ResourceTypeEntry): Interaction[] {
   return all;
 }
 
-/** GET /metadata, built from the same registry as the routes, so it claims only what they do. */
+/** The software both the CapabilityStatement and the OpenAPI document name. */
+export const SOFTWARE = { name: 'fhir-records-server', version: '0.1.0' };
+
 /** Every search parameter of a type, with its type and documentation, for the CapabilityStatement. */
 export function capabilitySearchParams(registry: SearchRegistry) {
   return (type: string): CapabilityStatementRestResourceSearchParam[] =>
@@ -22,6 +24,7 @@ export function capabilitySearchParams(registry: SearchRegistry) {
       .map((p) => ({ name: p.code, definition: p.url, type: p.type as CapabilityStatementRestResourceSearchParam['type'], documentation: p.description }));
 }
 
+/** GET /metadata, built from the same registry as the routes, so it claims only what they do. */
 export function capabilityStatement(
   config: Config,
   searchParams: (type: string) => CapabilityStatementRestResourceSearchParam[] = () => [],
@@ -30,9 +33,9 @@ export function capabilityStatement(
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: new Date().toISOString(),
-    publisher: 'fhir-records-server',
+    publisher: SOFTWARE.name,
     kind: 'instance',
-    software: { name: 'fhir-records-server', version: '0.1.0' },
+    software: SOFTWARE,
     implementation: {
       description: 'FHIR R4 health-records server on MongoDB. JSON only: XML is not supported yet.',
       url: config.baseUrl,
