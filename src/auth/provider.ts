@@ -111,9 +111,16 @@ export function createProvider({ settings, baseUrl, db, users, clients, keys }: 
   const provider = new Provider(settings.issuer, configuration);
   // Koa sees the public scheme and host (set from BASE_URL in mount.ts), never a client's forwarding headers.
   provider.proxy = true;
-  // SMART: the token response names the launch patient beside the token.
   provider.use(async (ctx, next) => {
+    // OpenID Connect drops offline_access unless prompt=consent is asked for; SMART apps do not
+    // ask, so the server does: an app gets a refresh token only after the user has allowed it.
+    if (ctx.method === 'GET' && ctx.path === '/authorize' && ctx.query.prompt === undefined && scopeList(ctx.query.scope).includes('offline_access')) {
+      ctx.query = { ...ctx.query, prompt: 'consent' };
+      // The provider finds its mount path by locating the URL in originalUrl (see mount.ts): keep them in step.
+      (ctx.req as typeof ctx.req & { originalUrl?: string }).originalUrl = `${settings.mountPath}${ctx.url}`;
+    }
     await next();
+    // SMART: the token response names the launch patient beside the token.
     const body = ctx.body as Record<string, unknown> | undefined;
     if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || typeof body?.access_token !== 'string') return;
     const { patient } = decodeJwt(body.access_token);

@@ -120,6 +120,6 @@ export class CookieBrowser {
 /** The action of the form on a page whose action ends with `suffix`. */
 export function formAction(html: string, suffix: string): string {
   const match = new RegExp(`action="([^"]*${suffix})"`).exec(html);
-  if (!match) throw new Error(`no form posting to ...${suffix} on the page`);
+  if (!match) throw new Error(`no form posting to ...${suffix} on the page: ${html.replace(/<style>.*<\/style>/s, "").slice(0, 300)}`);
   return match[1];
 }
