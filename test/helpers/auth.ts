@@ -7,7 +7,8 @@ import { ClientRegistry, UserDirectory } from '../../src/auth/index.js';
 import { freePort } from '../../src/db/embedded.js';
 import { startTestServer, type TestServer } from './server.js';
 
-export const APP_REDIRECT = 'http://127.0.0.1:9/callback';
+/** An app's callback; never fetched (the fetch-driven flows stop at its URL). */
+export const APP_REDIRECT = 'https://app.example/callback';
 
 export interface AuthTestServer extends TestServer {
   /** http://127.0.0.1:<port> */
