@@ -169,3 +169,37 @@ t.test('a sign-in form posted without the browser\'s interaction cookie is refus
   t.equal(response.status, 400);
   t.match(response.headers.get('content-type'), /text\/html/);
 });
+
+t.test('a practitioner signs in with user/ scopes: the token carries fhirUser and reads across patients', async (t) => {
+  await server.clients.add({ client_id: 'clinician-app', redirect_uris: [APP_REDIRECT], scope: 'openid fhirUser user/*.rs launch/patient patient/*.rs' });
+  await server.users.add({ username: 'dr-who', password: 'practitioner password', fhirUser: 'Practitioner/p1' });
+  const run = async (scope: string) => {
+    const browser = new CookieBrowser();
+    const { verifier, challenge } = pkce();
+    const signIn = await browser.follow(authorizeUrl(scope, challenge, 'clinician-app'), server.origin, APP_REDIRECT);
+    const login = await browser.postForm(new URL(formAction(await signIn.response!.text(), '/login'), server.origin).href, { username: 'dr-who', password: 'practitioner password' });
+    const consent = await browser.follow(new URL(login.headers.get('location')!, server.origin).href, server.origin, APP_REDIRECT);
+    const allow = await browser.postForm(new URL(formAction(await consent.response!.text(), '/confirm'), server.origin).href, {});
+    const done = new URL((await browser.follow(new URL(allow.headers.get('location')!, server.origin).href, server.origin, APP_REDIRECT)).url);
+    return { done, verifier };
+  };
+
+  const { done, verifier } = await run('openid fhirUser user/Patient.rs');
+  const response = await postForm(server.tokenUrl, { grant_type: 'authorization_code', code: done.searchParams.get('code')!, redirect_uri: APP_REDIRECT, client_id: 'clinician-app', code_verifier: verifier });
+  const body = await response.json();
+  t.notOk('patient' in body, 'no launch patient without launch/patient');
+  const claims = decodeJwt(body.access_token);
+  t.equal(claims.fhirUser, `${server.fhirBase}/Practitioner/p1`);
+  t.equal(claims.scope, 'openid fhirUser user/Patient.rs');
+  const auth = { authorization: `Bearer ${body.access_token}` };
+  t.equal((await fetch(`${server.fhirBase}/Patient/bob`, { headers: auth })).status, 200);
+  const update = await fetch(`${server.fhirBase}/Patient/bob`, {
+    method: 'PUT',
+    headers: { ...auth, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify({ resourceType: 'Patient', id: 'bob' }),
+  });
+  t.equal(update.status, 403, 'only what its scopes allow');
+
+  const refused = await run('launch/patient patient/*.rs');
+  t.equal(refused.done.searchParams.get('error'), 'access_denied', 'launch/patient for a user linked to no Patient');
+});
