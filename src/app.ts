@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Db } from 'mongodb';
 import { basePath, type Config } from './config.js';
+import { registerAuthorizationServer } from './auth/index.js';
 import { ensureIndexes } from './db/indexes.js';
 import { assertJsonAccepted, registerJsonBodies } from './rest/content.js';
 import { registerAuthentication } from './rest/authentication.js';
@@ -117,6 +118,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   });
   // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
   await registerCors(app, config);
+  // The built-in authorization server (AUTH_SERVER=on) writes the key file authentication reads.
+  await registerAuthorizationServer(app, config, db);
   await registerAuthentication(app, config);
   // Authentication (onRequest) has set the caller: compile what it may do before any handler runs.
   app.addHook('preHandler', async (request) => {
