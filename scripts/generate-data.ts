@@ -74,7 +74,7 @@ async function main(): Promise<number> {
       const base = values['via-api'].replace(/\/+$/, '');
       const report = await loadFiles([dir], { base, token: values.token ?? process.env.FHIR_TOKEN, concurrency: 4, batchSize: 100, retries: 5, progress: progressOn(process.stderr) });
       printReport(report);
-      return report.failed > 0 ? 1 : 0;
+      return report.failed > 0 || report.stopped ? 1 : 0;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

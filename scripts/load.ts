@@ -75,7 +75,7 @@ async function main(): Promise<number> {
     return 2;
   }
   printReport(report);
-  return report.failed > 0 ? 1 : 0;
+  return report.failed > 0 || report.stopped ? 1 : 0;
 }
 
 process.exitCode = await main();

@@ -35,6 +35,8 @@ export interface LoadReport {
   failures: Failure[];
   /** Requests sent again after a transient failure. */
   retries: number;
+  /** Why the load stopped early: the server could not be reached even after the retries. */
+  stopped?: string;
   ms: number;
 }
 
@@ -62,7 +64,10 @@ export async function loadFiles(paths: string[], options: LoadOptions): Promise<
   const sendUnit = async (first: Unit) => {
     let unit = first;
     for (let attempt = 0; ; attempt++) {
-      const judgement = judge(unit, await postBundle(unit.bundle, send));
+      const sent = await postBundle(unit.bundle, send);
+      // Unreachable after every retry: the units left would each wait just as long for nothing.
+      if ('error' in sent) report.stopped ??= `${options.base} could not be reached (${sent.error})`;
+      const judgement = judge(unit, sent);
       report.loaded += judgement.loaded;
       judgement.failures.forEach(fail);
       if (judgement.transient.length === 0) return;
@@ -79,7 +84,7 @@ export async function loadFiles(paths: string[], options: LoadOptions): Promise<
 
   const items = itemsOf(files, options.batchSize);
   const worker = async () => {
-    for (let next = await items.next(); !next.done; next = await items.next()) {
+    for (let next = await items.next(); !next.done && !report.stopped; next = await items.next()) {
       const item = next.value;
       if ('problem' in item) fail({ ...item.problem, count: 1 });
       else await sendUnit(item.unit);

@@ -45,7 +45,7 @@ export function span(origins: string[]): string {
   if (origins.length === 1) return origins[0];
   const first = /^(\w+) (\d+)$/.exec(origins[0]);
   const last = /^(\w+) (\d+)$/.exec(origins[origins.length - 1]);
-  if (first && last && first[1] === last[1]) return `${first[1]}s ${first[2]}–${last[2]}`;
+  if (first && last && first[1] === last[1]) return `${first[1] === 'entry' ? 'entries' : `${first[1]}s`} ${first[2]}–${last[2]}`;
   return `${origins[0]} … ${origins[origins.length - 1]}`;
 }
 
@@ -59,11 +59,12 @@ const statusCode = (status: string | undefined) => Number(/^\s*(\d{3})/.exec(sta
 
 export function judge(unit: Unit, sent: Sent): Judgement {
   const all = unit.origins.length;
-  if ('error' in sent) return { loaded: 0, transient: [], failures: [{ file: unit.file, where: span(unit.origins), reason: `network: ${sent.error}`, count: all }] };
+  const whole = unit.kind === 'transaction' ? 'transaction' : span(unit.origins);
+  if ('error' in sent) return { loaded: 0, transient: [], failures: [{ file: unit.file, where: whole, reason: `network: ${sent.error}`, count: all }] };
   const { status, body } = sent.reply;
   if (status < 200 || status >= 300) {
     const entry = unit.kind === 'transaction' ? namedEntry(unit, body) : undefined;
-    const where = unit.kind === 'transaction' ? `transaction${entry ? `, ${entry}` : ''}` : span(unit.origins);
+    const where = entry ? `${whole}, ${entry}` : whole;
     return { loaded: 0, transient: [], failures: [{ file: unit.file, where, status, reason: bodyReason(status, body), count: all }] };
   }
   const answers = (body as Bundle | undefined)?.entry ?? [];

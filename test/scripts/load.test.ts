@@ -226,3 +226,12 @@ t.test('wrong arguments and missing paths exit 2 with a message', async (t) => {
   t.equal(badCount.code, 2);
   t.match(badCount.stderr, /--concurrency must be a whole number/);
 });
+
+t.test('a server that cannot be reached after the retries stops the load instead of waiting out every file', async (t) => {
+  const stub = await stubServer(t, (_n, _body, req) => void req.socket.destroy());
+  const report = await loadFiles([join(SAMPLE, '04-registrations.Patient.ndjson')], options(stub.url, { concurrency: 1, batchSize: 5, retries: 1, backoffMs: 5 }));
+  t.equal(stub.seen.length, 2, 'one unit, sent twice');
+  t.match(report.stopped, /could not be reached/);
+  t.equal(report.failed, 5);
+  t.equal(report.total - report.loaded - report.failed, 7, 'the rest was not sent');
+});
