@@ -6,7 +6,7 @@
 import type { Bundle } from 'fhir/r4';
 import type { Progress } from './progress.js';
 import { judge, type Failure } from './results.js';
-import { postBundle, type SendOptions } from './send.js';
+import { backoff, postBundle, type SendOptions } from './send.js';
 import { countResources, listFiles, readUnits, type Item, type Unit } from './sources.js';
 
 export type { Failure } from './results.js';
@@ -78,7 +78,7 @@ export async function loadFiles(paths: string[], options: LoadOptions): Promise<
       // Only a batch answers per entry with success: its transient entries go again, alone.
       unit = narrowed(unit, judgement.transient);
       report.retries++;
-      await new Promise((resolve) => setTimeout(resolve, send.backoffMs * 2 ** attempt));
+      await new Promise((resolve) => setTimeout(resolve, backoff(attempt, send.backoffMs)));
     }
   };
 

@@ -33,16 +33,17 @@ const REQUEST_TIMEOUT_MS = 300_000;
 export const isTransient = (status: number) => status === 429 || (status >= 500 && status !== 501);
 
 /** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (!header) return undefined;
   const ms = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - now;
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
 }
 
-const backoff = (attempt: number, firstMs: number) => Math.min(MAX_BACKOFF_MS, firstMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+/** The wait before retry number attempt + 1: doubling from firstMs, capped, with jitter so clients spread out. */
+export const backoff = (attempt: number, firstMs: number) => Math.min(MAX_BACKOFF_MS, firstMs * 2 ** attempt) * (0.5 + Math.random() / 2);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function headers(token: string | undefined): Record<string, string> {
+function headers(token: string | undefined): Record<string, string> {
   return {
     'content-type': 'application/fhir+json',
     accept: 'application/fhir+json',
@@ -75,7 +76,7 @@ export async function postBundle(bundle: Bundle, options: SendOptions): Promise<
 }
 
 /** fetch's "fetch failed" hides the reason in `cause` (ECONNREFUSED, ECONNRESET...). */
-export function networkReason(error: unknown): string {
+function networkReason(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const name = (error as Error).name;
   if (name === 'TimeoutError') return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
