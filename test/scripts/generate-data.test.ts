@@ -1,18 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { generateData, population, writeDataFiles, type DataSize } from '../../scripts/generate-data.js';
+import { tempDir } from '../helpers/http-stub.js';
 import { countOf, startListeningServer } from '../helpers/listening.js';
 
-const SIZE: DataSize = { patients: 30, documents: 60, consents: 10, auditEvents: 20 };
+// The generator runs as a process in one test (a few seconds on a busy machine).
+t.setTimeout(120_000);
 
-function tempDir(t: { teardown(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'generate-test-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const SIZE: DataSize = { patients: 30, documents: 60, consents: 10, auditEvents: 20 };
 
 const contents = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 const lines = (dir: string, type: string) => readFileSync(join(dir, `${type}.ndjson`), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));

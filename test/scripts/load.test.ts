@@ -1,23 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { loadFiles, type LoadOptions } from '../../scripts/load/index.js';
+import { tempDir } from '../helpers/http-stub.js';
 import { countOf, startListeningServer } from '../helpers/listening.js';
 import { FHIR_JSON_HEADERS } from '../helpers/server.js';
+
+// The loader runs as a process in some tests (about 3 s each on a busy machine).
+t.setTimeout(120_000);
 
 const SAMPLE = new URL('../../fixtures/sample/', import.meta.url).pathname;
 const MRN = 'http://riverside-general.example.org/fhir/mrn';
 const options = (base: string, extra: Partial<LoadOptions> = {}): LoadOptions => ({ base, concurrency: 3, batchSize: 100, retries: 3, backoffMs: 20, ...extra });
-
-function tempDir(t: { teardown(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'load-test-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Every resource of the sample folder (bundle entries, plain resources, NDJSON lines). */
 function sampleResources(): any[] {
@@ -43,29 +38,6 @@ function runLoader(args: string[]): Promise<{ code: number; stdout: string; stde
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
-}
-
-/** A stand-in for another FHIR server (or a proxy in front of ours): answers as `handle` says, counting requests. */
-async function stubServer(t: { teardown(fn: () => unknown): void }, handle: (n: number, body: any, req: IncomingMessage, res: ServerResponse) => void | Promise<void>) {
-  const seen: any[] = [];
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk) => (text += chunk));
-    req.on('end', () => {
-      const body = text ? JSON.parse(text) : undefined;
-      seen.push(body);
-      void handle(seen.length, body, req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`, seen };
-}
-
-/** Passes a request on to the real server and its answer back. */
-async function forward(target: string, body: any, res: ServerResponse) {
-  const answer = await fetch(target, { method: 'POST', headers: FHIR_JSON_HEADERS, body: JSON.stringify(body) });
-  res.writeHead(answer.status, { 'content-type': 'application/fhir+json' }).end(await answer.text());
 }
 
 t.test('loading the sample folder makes its 19 patients, 23 documents and 4 Consents searchable; loading it again adds none', async (t) => {
@@ -147,74 +119,6 @@ t.test('a collection bundle and a plain resource are stored as batch entries: PU
   t.equal(await countOf(s, 'Patient?family=Anon'), 1);
 });
 
-t.test('NDJSON lines are sent in batches of --batch-size', async (t) => {
-  const s = await startListeningServer(t);
-  const dir = tempDir(t);
-  const lines = Array.from({ length: 12 }, (_, i) => JSON.stringify({ resourceType: 'Patient', id: `nd-${i}`, birthDate: '1990-01-01' }));
-  writeFileSync(join(dir, 'patients.ndjson'), lines.join('\n') + '\n');
-  const stub = await stubServer(t, (_n, body, _req, res) => forward(s.url, body, res));
-  const report = await loadFiles([dir], options(stub.url, { batchSize: 5 }));
-  t.equal(report.loaded, 12);
-  t.same(stub.seen.map((b) => [b.type, b.entry.length]).sort(), [['batch', 2], ['batch', 5], ['batch', 5]]);
-  t.same(stub.seen.flatMap((b) => b.entry.map((e: any) => e.request.method)), Array(12).fill('PUT'));
-  t.equal(await countOf(s, 'Patient?birthdate=1990-01-01'), 12);
-});
-
-t.test('a 503 with Retry-After is retried after the wait, and then the bundle loads', async (t) => {
-  const s = await startListeningServer(t);
-  const stub = await stubServer(t, (n, body, _req, res) => {
-    if (n === 1) res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' }).end('busy');
-    else void forward(s.url, body, res);
-  });
-  const started = Date.now();
-  const report = await loadFiles([join(SAMPLE, '02-outpatient-clinic.batch.json')], options(stub.url, { backoffMs: 1 }));
-  t.ok(Date.now() - started >= 1000, 'waited as Retry-After said');
-  t.equal(stub.seen.length, 2);
-  t.equal(report.retries, 1);
-  t.equal(report.loaded, 9);
-  t.equal(await countOf(s, 'Patient'), 3);
-});
-
-t.test('a dropped connection is retried', async (t) => {
-  const s = await startListeningServer(t);
-  const stub = await stubServer(t, (n, body, req, res) => {
-    if (n === 1) req.socket.destroy();
-    else void forward(s.url, body, res);
-  });
-  const report = await loadFiles([join(SAMPLE, '03-consent-opt-out.json')], options(stub.url));
-  t.equal(report.retries, 1);
-  t.equal(report.loaded, 1);
-  t.equal(await countOf(s, 'Consent'), 1);
-});
-
-t.test('batch entries that answer 429 are sent again on their own', async (t) => {
-  const stub = await stubServer(t, (n, body, _req, res) => {
-    const status = (i: number) => (n === 1 && i === 1 ? '429 Too Many Requests' : '201 Created');
-    res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({
-      resourceType: 'Bundle', type: 'batch-response', entry: body.entry.map((_: unknown, i: number) => ({ response: { status: status(i) } })),
-    }));
-  });
-  const dir = tempDir(t);
-  writeFileSync(join(dir, 'three.ndjson'), ['a', 'b', 'c'].map((id) => JSON.stringify({ resourceType: 'Patient', id })).join('\n'));
-  const report = await loadFiles([dir], options(stub.url));
-  t.equal(report.loaded, 3);
-  t.equal(report.failed, 0);
-  t.equal(stub.seen.length, 2);
-  t.same(stub.seen[1].entry.map((e: any) => e.resource.id), ['b']);
-});
-
-t.test('a server that stays unavailable: the retries run out and the failure says why', async (t) => {
-  const stub = await stubServer(t, (_n, _body, _req, res) => {
-    res.writeHead(503, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({
-      resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', diagnostics: 'down for maintenance' }],
-    }));
-  });
-  const report = await loadFiles([join(SAMPLE, '04-registrations.Patient.ndjson')], options(stub.url, { retries: 2, backoffMs: 5 }));
-  t.equal(stub.seen.length, 3);
-  t.equal(report.failed, 12);
-  t.match(report.failures, [{ where: 'lines 1–12', status: 503, reason: 'down for maintenance' }]);
-});
-
 t.test('wrong arguments and missing paths exit 2 with a message', async (t) => {
   const none = await runLoader([]);
   t.equal(none.code, 2);
@@ -225,13 +129,4 @@ t.test('wrong arguments and missing paths exit 2 with a message', async (t) => {
   const badCount = await runLoader([SAMPLE, '--concurrency', 'zero']);
   t.equal(badCount.code, 2);
   t.match(badCount.stderr, /--concurrency must be a whole number/);
-});
-
-t.test('a server that cannot be reached after the retries stops the load instead of waiting out every file', async (t) => {
-  const stub = await stubServer(t, (_n, _body, req) => void req.socket.destroy());
-  const report = await loadFiles([join(SAMPLE, '04-registrations.Patient.ndjson')], options(stub.url, { concurrency: 1, batchSize: 5, retries: 1, backoffMs: 5 }));
-  t.equal(stub.seen.length, 2, 'one unit, sent twice');
-  t.match(report.stopped, /could not be reached/);
-  t.equal(report.failed, 5);
-  t.equal(report.total - report.loaded - report.failed, 7, 'the rest was not sent');
 });
