@@ -10,7 +10,7 @@ import { registerCors } from './rest/cors.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { registerMetrics } from './rest/metrics.js';
-import { createMetrics, timedValidator } from './metrics/index.js';
+import { createMetrics, observeDatabaseCommands, timedValidator } from './metrics/index.js';
 import { instanceRoutes } from './rest/instance-routes.js';
 import { openApiRoutes } from './rest/openapi-routes.js';
 import { operationRoutes } from './rest/operation-routes.js';
@@ -91,7 +91,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       '(batches work) and simultaneous conditional creates may both create; run it as a replica set (one node is enough)');
   }
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
-  const searchDeps = { config, store, registry, declared, storedTypes, keyStats, observeDbQuery: metrics && ((s: number) => metrics.dbQueries.observe(s)) };
+  if (metrics) observeDatabaseCommands(db.client, metrics.dbCommands);
+  const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
   const validator = createValidator({ definitions: store, ...config.validation });
   const searchParams = capabilitySearchParams(registry);
   const deps: ServiceDeps = {
