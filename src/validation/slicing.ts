@@ -20,7 +20,6 @@ export interface SliceAssignment {
 export type ConformanceCheck = (url: string, value: unknown) => boolean | undefined;
 
 interface Probe {
-  ctx: WalkContext;
   resolve: Resolver;
   conforms: ConformanceCheck;
   /** Discriminators that could not be evaluated for an item (unknown profile, unresolvable reference). */
@@ -54,7 +53,7 @@ export function assignSlices(
     ctx.issues.push(issue('information', 'informational', compiled.unsupported, [location]));
     return { sliceOf };
   }
-  const probe: Probe = { ctx, resolve: resolverFor(ctx), conforms, undecided: new Set() };
+  const probe: Probe = { resolve: resolverFor(ctx), conforms, undecided: new Set() };
   const single = !node.repeats;
   items.forEach((value, i) => {
     const item: Found = { value, type: itemType };

@@ -23,8 +23,8 @@ export const slicedIdentifier = profile('sliced-identifier', 'Patient', [
   { id: 'Patient.identifier', slicing: { discriminator: [{ type: 'value', path: 'system' }], rules: 'openAtEnd' } },
   { id: 'Patient.identifier.value', min: 1 },
   { id: 'Patient.identifier:mrn', sliceName: 'mrn', min: 1, max: '1' },
-  { id: 'Patient.identifier:mrn.system', min: 1, fixedUri: 'http://hospital.example.org/mrn' },
   { id: 'Patient.identifier:mrn.type', min: 1 },
+  { id: 'Patient.identifier:mrn.system', min: 1, fixedUri: 'http://hospital.example.org/mrn' },
 ]);
 
 /** contact sliced by whether it names an organization (exists): at most one agency; persons need a name. */
@@ -60,10 +60,16 @@ export const containedByProfile = profile('contained-by-profile', 'DocumentRefer
   { id: 'DocumentReference.contained:dated', sliceName: 'dated', min: 1, max: '1', type: [{ code: 'Patient', profile: [datedPatient.url] }] },
 ]);
 
+/** author sliced by the profile of what it refers to (resolve()): one author is a dated-patient. */
+export const authorByProfile = profile('author-by-profile', 'DocumentReference', [
+  { id: 'DocumentReference.author', slicing: { discriminator: [{ type: 'profile', path: 'resolve()' }], rules: 'open' } },
+  { id: 'DocumentReference.author:patient', sliceName: 'patient', min: 1, max: '1', type: [{ code: 'Reference', targetProfile: [datedPatient.url] }] },
+]);
+
 /** generalPractitioner sliced by the type of what it refers to (resolve()): one Practitioner, closed. */
 export const practitionerGp = profile('practitioner-gp', 'Patient', [
   { id: 'Patient.generalPractitioner', slicing: { discriminator: [{ type: 'type', path: 'resolve()' }], rules: 'closed' } },
   { id: 'Patient.generalPractitioner:gp', sliceName: 'gp', min: 1, max: '1', type: [{ code: 'Reference', targetProfile: [`${BASE}Practitioner`] }] },
 ]);
 
-export const allProfiles = [slicedIdentifier, contactsByExists, pdfSource, containedByType, datedPatient, containedByProfile, practitionerGp];
+export const allProfiles = [slicedIdentifier, contactsByExists, pdfSource, containedByType, datedPatient, containedByProfile, authorByProfile, practitionerGp];

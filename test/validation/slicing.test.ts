@@ -3,6 +3,7 @@ import { FHIR_JSON_HEADERS, startTestServer } from '../helpers/server.js';
 import { create, errors, fixture, summary } from '../helpers/validation.js';
 import {
   allProfiles,
+  authorByProfile,
   containedByProfile,
   containedByType,
   contactsByExists,
@@ -91,6 +92,15 @@ t.test('slicing in stored profiles', async (t) => {
     t.same(await problems(document(containedByProfile, patient('q'))), ['error required DocumentReference.contained'], 'no Patient with a birth date');
     const twice = document(containedByProfile, patient('p', { birthDate: '1990-01-01' }), patient('q', { birthDate: '1991-01-01' }));
     t.same(await problems(twice), ['error structure DocumentReference.contained'], 'at most one');
+  });
+
+  t.test('profile discriminator through resolve(): the contained resource an author refers to', async (t) => {
+    t.same(await problems(document(authorByProfile, patient('p', { birthDate: '1990-01-01' }))), []);
+    t.same(await problems(document(authorByProfile, patient('q'))), ['error required DocumentReference.author'], 'the Patient has no birth date');
+    const external = { ...document(authorByProfile), contained: undefined, author: [{ reference: 'Patient/elsewhere' }] };
+    const { issues } = await create(s, external);
+    t.same(summary(errors(issues)), ['error required DocumentReference.author']);
+    t.match(issues.find((i) => i.severity === 'information')?.diagnostics, /could not resolve a reference/);
   });
 
   t.test('type discriminator through resolve(): the type the reference names', async (t) => {
