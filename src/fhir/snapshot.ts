@@ -5,7 +5,7 @@ import { baseStructureDefinition } from './structure-definitions.js';
  * The snapshot of a constraint profile that ships only a differential: the base snapshot with
  * each differential element merged in by id. Elements inside data types (`content.attachment.
  * contentType`) unfold the data type's elements first; slices (`identifier:mrn`) are added
- * after the element they slice. Throws an Error with a readable message when it cannot.
+ * after the element they slice, each with a copy of the element's children. Throws an Error with a readable message when it cannot.
  */
 export type DefinitionResolver = (url: string) => StructureDefinition | undefined;
 
@@ -54,7 +54,7 @@ function addElement(elements: ElementDefinition[], id: string): number {
     const slice: ElementDefinition = { ...structuredClone(elements[sliced]), id, sliceName: last.slice(last.indexOf(':') + 1) };
     delete slice.slicing;
     const at = endOfSubtree(elements, sliced, slicedId);
-    elements.splice(at, 0, slice);
+    elements.splice(at, 0, slice, ...childrenForSlice(elements, sliced, slicedId, id));
     return at;
   }
   const parentId = id.slice(0, lastDot);
@@ -64,6 +64,23 @@ function addElement(elements: ElementDefinition[], id: string): number {
   const index = indexOfId(elements, id);
   if (index < 0) throw new Error(`${pathOf(id)} is not an element of the base definition`);
   return index;
+}
+
+/**
+ * A slice starts as a copy of everything the profile says below the sliced element
+ * (`identifier.system` min 1 holds in every slice of `identifier`); the differential's
+ * elements under the slice (`identifier:mrn.system`) then change the copy only.
+ */
+function childrenForSlice(elements: ElementDefinition[], sliced: number, slicedId: string, sliceId: string): ElementDefinition[] {
+  const copies: ElementDefinition[] = [];
+  for (let i = sliced + 1; i < elements.length; i++) {
+    const id = elements[i].id ?? elements[i].path;
+    if (!id.startsWith(`${slicedId}.`)) break; // the children come first, then the element's other slices
+    const copy = structuredClone(elements[i]);
+    copy.id = `${sliceId}${id.slice(slicedId.length)}`;
+    copies.push(copy);
+  }
+  return copies;
 }
 
 /** Adds the elements of a data type below `parentId`, when the snapshot has none there yet. */

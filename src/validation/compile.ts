@@ -21,6 +21,8 @@ export interface TypeRef {
   profiles: string[];
   /** For Reference/canonical: the resource types a target may have; undefined means any. */
   targetTypes?: string[];
+  /** For Reference/canonical: the profiles a target must conform to (slicing by resolve()). */
+  targetProfiles?: string[];
 }
 
 export interface ElementNode {
@@ -44,7 +46,7 @@ export interface ElementNode {
   constraints: CompiledConstraint[];
   fixed?: unknown;
   pattern?: unknown;
-  slicing?: { discriminators: { type: string; path: string }[]; rules: string };
+  slicing?: { discriminators: { type: string; path: string }[]; rules: string; ordered: boolean };
   slices: ElementNode[];
   sliceName?: string;
 }
@@ -120,7 +122,7 @@ function compileElement(element: ElementDefinition, resolve: DefinitionResolver)
     else if (key.startsWith('pattern')) node.pattern = value;
   }
   if (element.slicing?.discriminator?.length) {
-    node.slicing = { discriminators: element.slicing.discriminator, rules: element.slicing.rules };
+    node.slicing = { discriminators: element.slicing.discriminator, rules: element.slicing.rules, ordered: element.slicing.ordered ?? false };
   }
   return node;
 }
@@ -137,6 +139,7 @@ function typeRef(type: ElementDefinitionType, key: string, resolve: DefinitionRe
   const code = fhirType(type);
   const ref: TypeRef = { code, key, extKey: `_${key}`, primitive: isPrimitiveType(code), profiles: type.profile ?? [] };
   if (code === 'Reference' || code === 'canonical') {
+    if (type.targetProfile) ref.targetProfiles = type.targetProfile;
     const targets = (type.targetProfile ?? []).map((url) => baseTypeOfUrl(url) ?? resolve(url)?.type);
     if (targets.length > 0 && !targets.includes(undefined) && !targets.includes('Resource')) ref.targetTypes = targets as string[];
   }

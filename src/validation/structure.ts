@@ -7,7 +7,7 @@ import { checkFixedAndPattern } from './fixed-pattern.js';
 import { checkInvariants } from './invariants.js';
 import { describe, primitiveProblem } from './primitives.js';
 import { checkReference } from './references.js';
-import { assignSlices } from './slicing.js';
+import { assignSlices, type ConformanceCheck } from './slicing.js';
 import { MAX_DEPTH, type WalkContext } from './walk-context.js';
 
 /**
@@ -109,6 +109,27 @@ function visitKeys(
   }
 }
 
+/** The slice's type of an item (with its profiles): the same type, or the resource type a slice of `Resource` names. */
+function sliceType(slice: ElementNode, type: TypeRef, value: unknown): TypeRef {
+  const code = type.code === 'Resource' ? (value as { resourceType?: unknown } | null)?.resourceType : type.code;
+  return slice.types.find((t) => t.code === code) ?? slice.types.find((t) => t.code === type.code) ?? type;
+}
+
+/** Slicing by `profile`: whether a value conforms to a known profile, checked on the side. */
+function conformance(ctx: WalkContext): ConformanceCheck {
+  return (url, value) => {
+    const profile = ctx.profileTree(url);
+    if (!profile) return undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    const object = value as Record<string, unknown>;
+    const aside: WalkContext = { ...ctx, issues: [] };
+    if (profile.root.path === object.resourceType) walkResource(aside, profile, object, profile.type);
+    else if (object.resourceType === undefined) visitObject(aside, profile, profile.root, object, profile.type);
+    else return false;
+    return !aside.issues.some((i) => i.severity === 'error');
+  };
+}
+
 function childName(node: ElementNode, type: TypeRef): string {
   return node.choice ? `${node.name}.ofType(${type.code})` : node.name;
 }
@@ -129,7 +150,8 @@ function visitValues(
       ctx.issues.push(issue('error', 'structure', 'must be a single value, not an array', [at]));
       return 0;
     }
-    visitValue(ctx, tree, node, type, value, extra, at);
+    const slice = node.slicing && node.slices.length > 0 && value !== undefined ? assignSlices(ctx, node, [value], type.code, at, conformance(ctx)).sliceOf[0] : undefined;
+    visitValue(ctx, tree, slice ?? node, slice ? sliceType(slice, type, value) : type, value, extra, at);
     return 1;
   }
   if ((value !== undefined && !Array.isArray(value)) || (extra !== undefined && !Array.isArray(extra))) {
@@ -142,10 +164,10 @@ function visitValues(
   if (value !== undefined && extra !== undefined && values.length !== extras.length) {
     ctx.issues.push(issue('error', 'structure', `"${type.key}" and "_${type.key}" must have the same length`, [at]));
   }
-  const slices = node.slicing && node.slices.length > 0 ? assignSlices(ctx, node, values, at).sliceOf : undefined;
+  const slices = node.slicing && node.slices.length > 0 ? assignSlices(ctx, node, values, type.code, at, conformance(ctx)).sliceOf : undefined;
   for (let i = 0; i < length; i++) {
     const target = slices?.[i] ?? node;
-    const targetType = target.types[0]?.code === type.code ? target.types[0] : type;
+    const targetType = target === node ? type : sliceType(target, type, values[i]);
     visitValue(ctx, tree, target, targetType, values[i] ?? undefined, extras[i] ?? undefined, `${at}[${i}]`);
   }
   return length;
@@ -186,6 +208,11 @@ function visitValue(
   const object = value as Record<string, unknown>;
   if (type.code === 'Resource' || isR4ResourceType(type.code)) {
     visitInnerResource(ctx, object, location);
+    // A profile on the element (a slice of Bundle.entry or contained) applies to the resource.
+    for (const url of type.profiles) {
+      const profile = ctx.profileTree(url);
+      if (profile && profile.type === object.resourceType) walkResource(ctx, profile, object, location);
+    }
     return;
   }
   const dataType = node.children.length > 0 ? undefined : baseTree(type.code);
