@@ -83,8 +83,9 @@ export function narrativeProblems(div: string, containedIds: () => Iterable<stri
         continue;
       }
       if (on === undefined) continue;
-      const url = attribute.value.replace(/^[\s\u0000-\u001f]+/, '');
-      if (ACTIVE_SCHEME.test(url)) {
+      const url = attribute.value.trim();
+      // Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
+      if (ACTIVE_SCHEME.test(url.replace(/[\s\u0000-\u001f]+/g, ''))) {
         add('invariant', `txt-1: ${attribute.name}="${url.slice(0, 40)}" is active content, which a narrative must not contain`);
       } else if (url.startsWith('#')) {
         localLinks.push(url.slice(1));

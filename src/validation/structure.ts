@@ -270,8 +270,8 @@ const NON_SPACE = /\S/;
 
 /** txt-1, txt-2 and the other XHTML rules of Narrative.div (narrative.ts). */
 function checkNarrative(ctx: WalkContext, div: string, location: string): void {
-  const resource = ctx.fhirpathEnv.resource as { contained?: unknown } | undefined;
-  const containedIds = () => (Array.isArray(resource?.contained) ? resource.contained : []).map((c) => (c as { id?: unknown } | null)?.id).filter((id): id is string => typeof id === 'string');
+  const contained = (ctx.fhirpathEnv.resource as { contained?: unknown } | undefined)?.contained;
+  const containedIds = () => (Array.isArray(contained) ? contained : []).map((c) => (c as { id?: unknown } | null)?.id).filter((id) => typeof id === 'string');
   for (const problem of narrativeProblems(div, containedIds)) ctx.issues.push(issue('error', problem.code, problem.text, [location]));
 }
 

@@ -62,9 +62,10 @@ t.test('narrative XHTML', async (t) => {
     await refused(t, `<div xmlns="${X}"><p href="https://example.org">Peter</p></div>`, /attribute href is not allowed on <p>/);
   });
 
-  t.test('javascript: and vbscript: URLs are refused, whatever their case or leading space', async (t) => {
+  t.test('javascript: and vbscript: URLs are refused, whatever their case or the whitespace around and inside the scheme', async (t) => {
     await refused(t, `<div xmlns="${X}"><a href=" JavaScript:alert(1)">Peter</a></div>`, /href="JavaScript:alert\(1\)" is active content/);
     await refused(t, `<div xmlns="${X}"><img src="vbscript:x"/>Peter</div>`, /src="vbscript:x" is active content/);
+    await refused(t, `<div xmlns="${X}"><a href="java&#9;script:alert(1)">Peter</a></div>`, /is active content/);
   });
 
   t.test('a #link must name an anchor of the narrative or a contained resource', async (t) => {
