@@ -1,19 +1,29 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FhirError, badRequest, issue } from '../outcome.js';
+import { countingReviver, markRepeatedKeys, mayHaveRepeatedKeys } from './repeated-keys.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /**
  * JSON bodies (application/fhir+json, application/json, and application/json-patch+json for PATCH). Keys that MongoDB would read as
- * operators or paths (`$...`, `a.b`) and prototype keys are refused here, before anything else.
+ * operators or paths (`$...`, `a.b`) and prototype keys are refused here, before anything else. A member name repeated in
+ * an object is marked for validation to report where it is (422); in a JSON Patch document it makes the body a 400.
  */
 export function registerJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  const parse = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+  const parse = (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(badRequest('The request body is empty; send a FHIR resource as JSON', 'structure'));
     try {
-      done(null, JSON.parse(text, refuseUnsafeKeys));
+      const counts = { members: 0, strings: 0 };
+      const parsed: unknown = JSON.parse(text, countingReviver(counts, refuseUnsafeKeys));
+      if (mayHaveRepeatedKeys(text, counts)) {
+        const repeated = markRepeatedKeys(text, parsed);
+        if (repeated.length > 0 && isJsonPatch(req)) {
+          return done(badRequest(`"${repeated[0].slice(0, 64)}" appears twice in one object of the patch; send each member once`, 'structure'));
+        }
+      }
+      done(null, parsed);
     } catch (error) {
       if (error instanceof FhirError) return done(error);
       done(badRequest(`The body is not valid JSON: ${(error as Error).message}`, 'structure'));
@@ -22,12 +32,13 @@ export function registerJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json-patch+json'], { parseAs: 'string' }, parse);
 }
 
-function refuseUnsafeKeys(this: unknown, key: string, value: unknown): unknown {
+function refuseUnsafeKeys(key: string): void {
   if (key.startsWith('$') || key.includes('.') || key === '__proto__' || key === 'constructor') {
     throw badRequest(`"${key.slice(0, 64)}" is not a FHIR element name`, 'structure');
   }
-  return value;
 }
+
+const isJsonPatch = (req: FastifyRequest) => (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json-patch+json');
 
 const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json']);
 const XML_FORMATS = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml']);

@@ -13,3 +13,4 @@ export interface Validator {
 }
 
 export { createValidator, type ValidatorOptions } from './validator.js';
+export { REPEATED_KEYS } from './repeated-keys.js';

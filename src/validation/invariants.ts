@@ -8,7 +8,8 @@ import type { WalkContext } from './walk-context.js';
 /**
  * FHIRPath invariants (`constraint`), compiled once per element and evaluated on each value.
  * ele-1 and ext-1 hold on every element of every resource: they are checked natively in the
- * structure walk, which is much cheaper than evaluating them as FHIRPath everywhere.
+ * structure walk, which is much cheaper than evaluating them as FHIRPath everywhere. txt-1 and
+ * txt-2 call htmlChecks(), which fhirpath.js lacks: narrative.ts checks them.
  */
 export interface CompiledConstraint {
   key: string;
@@ -24,7 +25,7 @@ export interface CompiledConstraint {
   passesWhenEmpty?: boolean;
 }
 
-const NATIVE = new Set(['ele-1', 'ext-1']);
+const NATIVE = new Set(['ele-1', 'ext-1', 'txt-1', 'txt-2']);
 /** Invariants whose HL7 expression fhirpath.js cannot evaluate (dom-3) or is slow (ref-1): same rule, in code. */
 const REWRITTEN: Record<string, (value: unknown, env: Record<string, unknown>) => boolean> = {
   'dom-3': containedAreReferenced,

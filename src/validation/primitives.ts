@@ -50,7 +50,7 @@ const RULES: Record<string, PrimitiveRule> = {
   dateTime: { json: 'string', pattern: DATE_TIME, check: realDate, hint: 'a dateTime: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone' },
   instant: { json: 'string', pattern: INSTANT, check: realDate, hint: 'an instant: YYYY-MM-DDThh:mm:ss(.sss) with a time zone' },
   time: { json: 'string', pattern: new RegExp(`^${TIME}$`), hint: 'a time: hh:mm:ss' },
-  xhtml: { json: 'string', pattern: /^\s*<div[\s>][\s\S]*<\/div>\s*$/, hint: 'XHTML inside one <div> element' },
+  xhtml: { json: 'string', hint: 'XHTML inside one <div> element' }, // parsed and checked by narrative.ts
 };
 
 export function isPrimitiveType(code: string): boolean {

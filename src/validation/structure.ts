@@ -5,8 +5,10 @@ import { checkCardinality } from './cardinality.js';
 import { baseTree, type CompiledTree, type ElementNode, type TypeRef } from './compile.js';
 import { checkFixedAndPattern } from './fixed-pattern.js';
 import { checkInvariants } from './invariants.js';
+import { narrativeProblems } from './narrative.js';
 import { describe, primitiveProblem } from './primitives.js';
 import { checkReference } from './references.js';
+import { REPEATED_KEYS } from './repeated-keys.js';
 import { assignSlices, type ConformanceCheck } from './slicing.js';
 import { MAX_DEPTH, type WalkContext } from './walk-context.js';
 
@@ -15,13 +17,19 @@ import { MAX_DEPTH, type WalkContext } from './walk-context.js';
  * of the definition, with the JSON shape and type it declares; each element then gets its
  * cardinality, primitive format, binding, reference, fixed/pattern, slicing and invariant
  * checks. Locations are FHIRPath: `Patient.name[0].given[1]`, `Patient.deceased.ofType(dateTime)`.
+ * The JSON rules come with it: no null outside a primitive's `_x` alignment, no empty arrays or
+ * objects, each member name once (repeats are marked by the body parser, see repeated-keys.ts).
  */
 export function walkResource(ctx: WalkContext, tree: CompiledTree, resource: Record<string, unknown>, location: string): void {
-  visitObject(ctx, tree, tree.root, resource, location, true);
+  // %resource is the resource being walked (a contained one inside its container) for every element in it.
   const env = ctx.fhirpathEnv;
   ctx.fhirpathEnv = { ...env, resource };
-  checkInvariants(ctx, tree.root.constraints, resource, location);
-  ctx.fhirpathEnv = env;
+  try {
+    visitObject(ctx, tree, tree.root, resource, location, true);
+    checkInvariants(ctx, tree.root.constraints, resource, location);
+  } finally {
+    ctx.fhirpathEnv = env;
+  }
 }
 
 /** A resource inside a resource (contained, Bundle.entry.resource): validated by its own type. */
@@ -66,14 +74,23 @@ function visitKeys(
 ): void {
   let hasContent = false;
   let choicesSeen: ElementNode[] | undefined;
+  const keys = Object.keys(value);
+  if (keys.length === 0 && !isResource) {
+    ctx.issues.push(issue('error', 'structure', 'an empty object is not allowed: leave the element out, or give it content', [location]));
+    return;
+  }
   // Driven by the keys present, not by every element the definition could hold.
-  for (const key of Object.keys(value)) {
+  for (const key of keys) {
     if (isResource && key === 'resourceType') continue;
     const isExtra = key.charCodeAt(0) === 95; /* _ */
     const name = isExtra ? key.slice(1) : key;
     const entry = container.byKey.get(name);
     if (key !== 'id') hasContent = true;
     if (!entry) {
+      if (key === REPEATED_KEYS) {
+        reportRepeatedKeys(ctx, value[key], location);
+        continue;
+      }
       ctx.issues.push(issue('error', 'structure', `unknown element "${key.slice(0, 64)}"`, [`${location}.${key.slice(0, 64)}`]));
       continue;
     }
@@ -145,6 +162,11 @@ function visitValues(
   location: string,
 ): number {
   const at = `${location}.${childName(node, type)}`;
+  if (value === null || extra === null) {
+    const key = value === null ? type.key : type.extKey;
+    ctx.issues.push(issue('error', 'structure', `null is not a FHIR value: leave "${key}" out instead`, [at]));
+    return 0;
+  }
   if (!node.repeats) {
     if (Array.isArray(value) || Array.isArray(extra)) {
       ctx.issues.push(issue('error', 'structure', 'must be a single value, not an array', [at]));
@@ -160,6 +182,10 @@ function visitValues(
   }
   const values = (value ?? []) as unknown[];
   const extras = (extra ?? []) as unknown[];
+  if ((value !== undefined && values.length === 0) || (extra !== undefined && extras.length === 0)) {
+    const key = value !== undefined && values.length === 0 ? type.key : type.extKey;
+    ctx.issues.push(issue('error', 'structure', `an empty array is not allowed: leave "${key}" out when it has no values`, [at]));
+  }
   const length = Math.max(values.length, extras.length);
   if (value !== undefined && extra !== undefined && values.length !== extras.length) {
     ctx.issues.push(issue('error', 'structure', `"${type.key}" and "_${type.key}" must have the same length`, [at]));
@@ -168,7 +194,9 @@ function visitValues(
   for (let i = 0; i < length; i++) {
     const target = slices?.[i] ?? node;
     const targetType = target === node ? type : sliceType(target, type, values[i]);
-    visitValue(ctx, tree, target, targetType, values[i] ?? undefined, extras[i] ?? undefined, `${at}[${i}]`);
+    // In a primitive's arrays, null only keeps positions aligned with `_x`; elsewhere it is reported.
+    const item = type.primitive ? values[i] ?? undefined : values[i];
+    visitValue(ctx, tree, target, targetType, item, extras[i] ?? undefined, `${at}[${i}]`);
   }
   return length;
 }
@@ -184,12 +212,19 @@ function visitValue(
 ): void {
   if (type.primitive) {
     if (value === null || (value === undefined && extra == null)) {
-      ctx.issues.push(issue('error', 'structure', 'has neither a value nor extensions (null is not a FHIR value)', [location]));
+      const text = `has neither a value nor extensions: remove this position, or give "${type.extKey}" an id or extension at it`;
+      ctx.issues.push(issue('error', 'structure', text, [location]));
     }
     if (value != null) {
       const problem = primitiveProblem(type.code, value);
       if (problem) ctx.issues.push(issue('error', problem.code, `${type.code} ${problem.text}`, [location]));
-      else checkValueRules(ctx, node, type, value, location);
+      else {
+        if (type.code === 'xhtml') checkNarrative(ctx, value as string, location);
+        else if (typeof value === 'string' && !NON_SPACE.test(value)) {
+          ctx.issues.push(issue('warning', 'value', `${type.code} is only whitespace: send some text, or leave the element out`, [location]));
+        }
+        checkValueRules(ctx, node, type, value, location);
+      }
     }
     if (extra != null) {
       if (typeof extra !== 'object' || Array.isArray(extra)) {
@@ -201,7 +236,12 @@ function visitValue(
     }
     return;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (value === null) {
+    const text = `null is not a FHIR value: remove it from the array (null only aligns a primitive's values with its "_" array)`;
+    ctx.issues.push(issue('error', 'structure', text, [location]));
+    return;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
     ctx.issues.push(issue('error', 'structure', `must be a JSON object (${type.code}), not ${describe(value)}`, [location]));
     return;
   }
@@ -250,5 +290,22 @@ function checkExtensionShape(ctx: WalkContext, extension: Record<string, unknown
   const hasExtensions = Array.isArray(extension.extension) && extension.extension.length > 0;
   if (hasValue === hasExtensions) {
     ctx.issues.push(issue('error', 'invariant', 'ext-1: Must have either extensions or value[x], not both', [location]));
+  }
+}
+
+const NON_SPACE = /\S/;
+
+/** txt-1, txt-2 and the other XHTML rules of Narrative.div (narrative.ts). */
+function checkNarrative(ctx: WalkContext, div: string, location: string): void {
+  const contained = (ctx.fhirpathEnv.resource as { contained?: unknown } | undefined)?.contained;
+  const containedIds = () => (Array.isArray(contained) ? contained : []).map((c) => (c as { id?: unknown } | null)?.id).filter((id) => typeof id === 'string');
+  for (const problem of narrativeProblems(div, containedIds)) ctx.issues.push(issue('error', problem.code, problem.text, [location]));
+}
+
+/** Members JSON.parse merged (the parser marked the object with their names). */
+function reportRepeatedKeys(ctx: WalkContext, names: unknown, location: string): void {
+  for (const name of Array.isArray(names) ? names : []) {
+    const text = `"${String(name).slice(0, 64)}" appears more than once in this object; JSON.parse would keep only the last: send it once`;
+    ctx.issues.push(issue('error', 'structure', text, [`${location}.${String(name).slice(0, 64)}`]));
   }
 }

@@ -75,7 +75,7 @@ t.test('structure of a write against the base R4 definition', async (t) => {
   });
 
   t.test('an element with neither value nor children breaks ele-1', async (t) => {
-    const { status, issues } = await create(s, { resourceType: 'Patient', name: [{}] });
+    const { status, issues } = await create(s, { resourceType: 'Patient', name: [{ id: 'n1' }] });
     t.equal(status, 422);
     t.same(summary(errors(issues)), ['error invariant Patient.name[0]']);
   });

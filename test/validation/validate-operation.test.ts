@@ -22,7 +22,7 @@ t.test('$validate', async (t) => {
   t.test('an invalid resource in Parameters: 200 with the errors', async (t) => {
     const { status, body } = await validate('/fhir/Patient/$validate', {
       resourceType: 'Parameters',
-      parameter: [{ name: 'resource', resource: { resourceType: 'Patient', gender: 'unknown-ish', text: { status: 'empty', div: '<div>x</div>' } } }],
+      parameter: [{ name: 'resource', resource: { resourceType: 'Patient', gender: 'unknown-ish', text: { status: 'empty', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>' } } }],
     });
     t.equal(status, 200);
     t.same(summary(body.issue), ['error code-invalid Patient.gender']);
