@@ -77,11 +77,36 @@ function applyJsonPatch(resource: Resource, operations: Operation[]): Resource {
   };
   if (problem) fail(problem);
   try {
-    return jsonPatch.applyPatch(structuredClone(resource), operations, true, true).newDocument;
+    return withoutEmptyValues(jsonPatch.applyPatch(structuredClone(resource), operations, true, true).newDocument);
   } catch (error) {
     if (error instanceof jsonPatch.JsonPatchError) fail(error);
     throw error;
   }
+}
+
+/**
+ * Drops the lists and objects a JSON Patch left empty (removing a patient's only name leaves
+ * `name: []`), as FHIRPath Patch's delete does: FHIR JSON never holds an empty list or object,
+ * and the element is then simply absent (HAPI's parser drops them the same way).
+ */
+function withoutEmptyValues<T>(value: T): T {
+  if (Array.isArray(value)) {
+    for (let i = value.length - 1; i >= 0; i--) {
+      withoutEmptyValues(value[i]);
+      if (isEmpty(value[i])) value.splice(i, 1);
+    }
+  } else if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      withoutEmptyValues(record[key]);
+      if (isEmpty(record[key])) delete record[key];
+    }
+  }
+  return value;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && Object.keys(value).length === 0;
 }
 
 /** The current resource with the patch applied; it must keep its type and id. */

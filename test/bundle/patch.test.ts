@@ -47,6 +47,17 @@ t.test('JSON Patch add, remove, move, copy and a passing test apply in order', a
   t.equal(body.name.length, 2);
 });
 
+t.test('JSON Patch that removes the last item of a list leaves the element absent, not an empty list', async (t) => {
+  const s = await startTestServer(t);
+  const p = await createResource(s, { ...patient('Only'), telecom: [{ system: 'phone', value: '555-0100' }] });
+  const response = await jsonPatch(s, p.id, [{ op: 'remove', path: '/telecom/0' }, { op: 'remove', path: '/name/0/given/1' }, { op: 'remove', path: '/name/0/given/0' }]);
+  t.equal(response.statusCode, 200, response.body);
+  const body = s.json(response);
+  t.notOk('telecom' in body, 'telecom removed with its last item');
+  t.notOk('given' in body.name[0], 'given removed with its last item');
+  t.equal(body.name[0].family, 'Only');
+});
+
 t.test('JSON Patch with a failing test operation is 422 and changes nothing', async (t) => {
   const s = await startTestServer(t);
   const p = await createResource(s, patient('Tested'));
