@@ -14,8 +14,15 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * Characters that form-encoding leaves alone: RFC 6749 has clients form-encode the secret in
+ * Basic auth and the provider decodes it, so a `+` or `%` would fail with clients that do not.
+ */
+const SECRET = /^[A-Za-z0-9._~-]+$/;
+
 export function hashClientSecret(secret: string): string {
   if (secret.length < MIN_SECRET_LENGTH) throw new Error(`a client secret must have at least ${MIN_SECRET_LENGTH} characters (let --secret-generate make one)`);
+  if (!SECRET.test(secret)) throw new Error('a client secret may hold only A-Z a-z 0-9 . _ ~ - (let --secret-generate make one)');
   return PREFIX + createHash('sha256').update(secret, 'utf8').digest('base64url');
 }
 

@@ -42,6 +42,8 @@ function checkClient(entry: Partial<ClientRecord>, where: string): ClientRecord 
   if (entry.jwks !== undefined && !Array.isArray(entry.jwks?.keys)) throw new Error(`${where}: jwks must be a JSON Web Key Set ({"keys": [...]})`);
   if (entry.jwks_uri !== undefined && URL.parse(entry.jwks_uri)?.protocol !== 'https:') throw new Error(`${where}: jwks_uri must be an https URL`);
   if (entry.jwks && entry.jwks_uri) throw new Error(`${where}: give jwks or jwks_uri, not both`);
+  // A secret written in by hand must not leave a client quietly public.
+  if ('client_secret' in entry) throw new Error(`${where}: a secret is kept only as client_secret_hash (add the client with npm run auth -- add-client --secret)`);
   if (entry.client_secret_hash !== undefined && !isSecretDigest(entry.client_secret_hash)) throw new Error(`${where}: client_secret_hash must be a sha256: digest as npm run auth writes it`);
   const hasKeys = entry.jwks !== undefined || entry.jwks_uri !== undefined;
   const hasSecret = entry.client_secret_hash !== undefined;

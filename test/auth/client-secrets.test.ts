@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { decodeJwt } from 'jose';
-import { generateClientSecret } from '../../src/auth/index.js';
+import { ClientRegistry, generateClientSecret } from '../../src/auth/index.js';
 import { APP_REDIRECT, basicAuth, pkce, postForm, signInAndAllow, startAuthServer } from '../helpers/auth.js';
 
 const server = await startAuthServer(t);
@@ -98,4 +100,10 @@ t.test('a secret is refused when it is short, and a client cannot hold both a se
     server.clients.add({ client_id: 'both', client_secret: generateClientSecret(), jwks: { keys: [] }, scope: 'system/*.rs' }),
     /a key set or a secret, not both/,
   );
+});
+
+t.test('a clients file with a secret in clear is refused rather than read as a public client', async (t) => {
+  const file = join(server.dir, 'hand-written-clients.json');
+  writeFileSync(file, JSON.stringify({ clients: [{ client_id: 'by-hand', client_secret: generateClientSecret(), redirect_uris: [APP_REDIRECT], scope: 'patient/*.rs' }] }));
+  await t.rejects(new ClientRegistry(file).list(), /kept only as client_secret_hash/);
 });

@@ -126,9 +126,10 @@ t.test('npm run auth add-client --secret-generate prints a secret once and store
   const token = await postForm(server.tokenUrl, { grant_type: 'client_credentials', scope: 'system/*.rs' }, basicAuth('reports', secret!));
   t.equal(token.status, 200, 'the printed secret works on the running server');
 
-  await cli(['add-client', '--id', 'own-secret', '--secret', '--scope', 'system/*.rs'], 'a secret of my own, long enough for this\n');
-  t.equal((await postForm(server.tokenUrl, { grant_type: 'client_credentials', scope: 'system/*.rs' }, basicAuth('own-secret', 'a secret of my own, long enough for this'))).status, 200, '--secret reads it from stdin');
-  await t.rejects(cli(['add-client', '--id', 'weak', '--secret', '--scope', 'system/*.rs'], 'too short\n'), /at least 32 characters/);
+  await cli(['add-client', '--id', 'own-secret', '--secret', '--scope', 'system/*.rs'], 'my-own-secret_long.enough~for-this\n');
+  t.equal((await postForm(server.tokenUrl, { grant_type: 'client_credentials', scope: 'system/*.rs' }, basicAuth('own-secret', 'my-own-secret_long.enough~for-this'))).status, 200, '--secret reads it from stdin');
+  await t.rejects(cli(['add-client', '--id', 'weak', '--secret', '--scope', 'system/*.rs'], 'too-short\n'), /at least 32 characters/);
+  await t.rejects(cli(['add-client', '--id', 'spaced', '--secret', '--scope', 'system/*.rs'], 'a secret of my own, long enough, with spaces\n'), /only A-Z a-z 0-9/);
 
   const listed = await cli(['list']);
   t.match(listed.stdout, /client reports\s+auth=client_secret_basic/);
