@@ -7,13 +7,16 @@
  *   npm run auth -- add-client --id my-app --name "My app" --redirect-uri https://app.example/callback \
  *       --scope "launch/patient openid fhirUser offline_access patient/*.rs" [--replace]
  *   npm run auth -- add-client --id ehr-sync --jwks-file ehr-public-jwks.json --scope "system/*.rs"
+ *   npm run auth -- add-client --id reporting --secret-generate --scope "system/*.rs"
+ *       a random secret, printed once (only its SHA-256 digest is stored); --secret instead asks
+ *       for one (hidden), or reads it from stdin, as for passwords
  *   npm run auth -- list
  */
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { ClientRegistry, UserDirectory } from '../src/auth/index.js';
+import { authMethodOf, ClientRegistry, generateClientSecret, UserDirectory } from '../src/auth/index.js';
 import { authServerFrom } from '../src/config.js';
 
 async function readStdin(): Promise<string> {
@@ -33,9 +36,9 @@ async function askHidden(question: string): Promise<string> {
   return answer;
 }
 
-async function password(): Promise<string> {
+async function password(label = 'Password'): Promise<string> {
   if (!process.stdin.isTTY) return readStdin();
-  const first = await askHidden('Password: ');
+  const first = await askHidden(`${label}: `);
   if ((await askHidden('Again: ')) !== first) throw new Error('the passwords differ');
   return first;
 }
@@ -60,18 +63,27 @@ async function main(): Promise<void> {
         'redirect-uri': { type: 'string', multiple: true },
         'jwks-file': { type: 'string' },
         'jwks-uri': { type: 'string' },
+        'secret-generate': { type: 'boolean' },
+        secret: { type: 'boolean' },
         replace: { type: 'boolean' },
       },
     });
+    if (values['secret-generate'] && values.secret) throw new Error('give --secret-generate or --secret, not both');
     const jwks = values['jwks-file'] ? JSON.parse(await readFile(values['jwks-file'], 'utf8')) : undefined;
+    const secret = values['secret-generate'] ? generateClientSecret() : values.secret ? await password('Client secret') : undefined;
     const client = await clients.add(
-      { client_id: values.id, client_name: values.name, scope: values.scope, redirect_uris: values['redirect-uri'], jwks, jwks_uri: values['jwks-uri'] },
+      { client_id: values.id, client_name: values.name, scope: values.scope, redirect_uris: values['redirect-uri'], jwks, jwks_uri: values['jwks-uri'], client_secret: secret },
       values.replace,
     );
     console.log(`client ${client.client_id} saved in ${settings.clientsFile}`);
+    if (values['secret-generate']) {
+      console.log(`client secret (shown this once; only its digest is stored): ${secret}`);
+    }
   } else if (command === 'list') {
     for (const user of await users.list()) console.log(`user   ${user.username}  id=${user.id}${user.fhirUser ? `  fhirUser=${user.fhirUser}` : ''}`);
-    for (const client of await clients.list()) console.log(`client ${client.client_id}  scope="${client.scope}"${client.redirect_uris ? `  redirect_uris=${client.redirect_uris.join(',')}` : ''}`);
+    for (const client of await clients.list()) {
+      console.log(`client ${client.client_id}  auth=${authMethodOf(client)}  scope="${client.scope}"${client.redirect_uris ? `  redirect_uris=${client.redirect_uris.join(',')}` : ''}`);
+    }
   } else {
     throw new Error('usage: npm run auth -- add-user | add-client | list (see scripts/auth.ts)');
   }

@@ -1,4 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
+import { hashClientSecret, isSecretDigest } from './client-secrets.js';
 import { WatchedJsonFile, writeJsonFile } from './json-file.js';
 import { isKnownScope, scopeList, STATIC_SCOPES } from './smart-scopes.js';
 
@@ -6,8 +7,9 @@ import { isKnownScope, scopeList, STATIC_SCOPES } from './smart-scopes.js';
  * A client registered with the built-in authorization server. What it may do follows from what
  * it holds: `redirect_uris` make it an app of the authorization-code flow (refresh tokens too
  * when `offline_access` is among its scopes); a key set (`jwks` or `jwks_uri`) makes it
- * authenticate with private_key_jwt, and with `system/` scopes it may use client_credentials
- * (SMART Backend Services). Without a key set it is a public client (PKCE, no secret).
+ * authenticate with private_key_jwt, a secret's digest makes it authenticate with the secret
+ * (client_secret_basic or client_secret_post); either way, with `system/` scopes it may use
+ * client_credentials (SMART Backend Services). With neither it is a public client (PKCE only).
  */
 export interface ClientRecord {
   client_id: string;
@@ -17,7 +19,12 @@ export interface ClientRecord {
   redirect_uris?: string[];
   jwks?: { keys: Record<string, unknown>[] };
   jwks_uri?: string;
+  /** The SHA-256 digest of its secret (client-secrets.ts); the secret itself is never stored. */
+  client_secret_hash?: string;
 }
+
+/** What `add` takes: a record, with the secret itself rather than its digest. */
+export type ClientInput = Partial<Omit<ClientRecord, 'client_secret_hash'>> & { client_secret?: string };
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
@@ -35,10 +42,29 @@ function checkClient(entry: Partial<ClientRecord>, where: string): ClientRecord 
   if (entry.jwks !== undefined && !Array.isArray(entry.jwks?.keys)) throw new Error(`${where}: jwks must be a JSON Web Key Set ({"keys": [...]})`);
   if (entry.jwks_uri !== undefined && URL.parse(entry.jwks_uri)?.protocol !== 'https:') throw new Error(`${where}: jwks_uri must be an https URL`);
   if (entry.jwks && entry.jwks_uri) throw new Error(`${where}: give jwks or jwks_uri, not both`);
+  // A secret written in by hand must not leave a client quietly public.
+  if ('client_secret' in entry) throw new Error(`${where}: a secret is kept only as client_secret_hash (add the client with npm run auth -- add-client --secret)`);
+  if (entry.client_secret_hash !== undefined && !isSecretDigest(entry.client_secret_hash)) throw new Error(`${where}: client_secret_hash must be a sha256: digest as npm run auth writes it`);
   const hasKeys = entry.jwks !== undefined || entry.jwks_uri !== undefined;
-  if (redirects.length === 0 && !hasKeys) throw new Error(`${where}: needs redirect_uris (an app) or a key set (a backend service)`);
+  const hasSecret = entry.client_secret_hash !== undefined;
+  if (hasKeys && hasSecret) throw new Error(`${where}: give a key set or a secret, not both`);
+  if (redirects.length === 0 && !hasKeys && !hasSecret) throw new Error(`${where}: needs redirect_uris (an app), or a key set or a secret (a backend service)`);
   if (redirects.length === 0 && !scopes.some((s) => s.startsWith('system/'))) throw new Error(`${where}: a backend service needs system/ scopes`);
-  return { client_id: entry.client_id, client_name: entry.client_name, scope: scopes.join(' '), redirect_uris: redirects.length > 0 ? redirects : undefined, jwks: entry.jwks, jwks_uri: entry.jwks_uri };
+  return {
+    client_id: entry.client_id,
+    client_name: entry.client_name,
+    scope: scopes.join(' '),
+    redirect_uris: redirects.length > 0 ? redirects : undefined,
+    jwks: entry.jwks,
+    jwks_uri: entry.jwks_uri,
+    client_secret_hash: entry.client_secret_hash,
+  };
+}
+
+/** How the client authenticates at the token endpoint. */
+export function authMethodOf(client: ClientRecord): 'private_key_jwt' | 'client_secret_basic' | 'none' {
+  if (client.jwks !== undefined || client.jwks_uri !== undefined) return 'private_key_jwt';
+  return client.client_secret_hash !== undefined ? 'client_secret_basic' : 'none';
 }
 
 function parseClients(raw: unknown, path: string): ClientRecord[] {
@@ -50,11 +76,11 @@ function parseClients(raw: unknown, path: string): ClientRecord[] {
 /** The client as oidc-provider registers it. */
 export function providerMetadata(client: ClientRecord): ClientMetadata {
   const scopes = scopeList(client.scope);
-  const hasKeys = client.jwks !== undefined || client.jwks_uri !== undefined;
+  const authMethod = authMethodOf(client);
   const grantTypes: string[] = [];
   if (client.redirect_uris) grantTypes.push('authorization_code');
   if (client.redirect_uris && scopes.includes('offline_access')) grantTypes.push('refresh_token');
-  if (hasKeys && scopes.some((s) => s.startsWith('system/'))) grantTypes.push('client_credentials');
+  if (authMethod !== 'none' && scopes.some((s) => s.startsWith('system/'))) grantTypes.push('client_credentials');
   const statics = scopes.filter((s) => (STATIC_SCOPES as readonly string[]).includes(s));
   return {
     client_id: client.client_id,
@@ -62,8 +88,11 @@ export function providerMetadata(client: ClientRecord): ClientMetadata {
     redirect_uris: client.redirect_uris ?? [],
     response_types: client.redirect_uris ? ['code'] : [],
     grant_types: grantTypes,
-    token_endpoint_auth_method: hasKeys ? 'private_key_jwt' : 'none',
+    // client_secret_basic: oidc-provider takes the secret by Basic auth or in the form alike.
+    token_endpoint_auth_method: authMethod,
     ...(client.jwks ? { jwks: client.jwks as ClientMetadata['jwks'] } : {}),
+    // The digest stands where the provider expects the secret: provider.ts compares against it.
+    ...(client.client_secret_hash ? { client_secret: client.client_secret_hash } : {}),
     ...(client.jwks_uri ? { jwks_uri: client.jwks_uri } : {}),
     // oidc-provider checks these (static) scopes itself; resource scopes are checked in provider.ts.
     ...(statics.length > 0 ? { scope: statics.join(' ') } : {}),
@@ -86,9 +115,10 @@ export class ClientRegistry {
     return this.file.read();
   }
 
-  /** Adds a client (or, with `replace`, replaces the one with its client_id). */
-  async add(input: Partial<ClientRecord>, replace = false): Promise<ClientRecord> {
-    const client = checkClient(input, 'the client');
+  /** Adds a client (or, with `replace`, replaces the one with its client_id); its secret is stored as a digest. */
+  async add(input: ClientInput, replace = false): Promise<ClientRecord> {
+    const { client_secret: secret, ...rest } = input;
+    const client = checkClient({ ...rest, client_secret_hash: secret === undefined ? undefined : hashClientSecret(secret) }, 'the client');
     const clients = await this.file.read();
     const existing = clients.find((c) => c.client_id === client.client_id);
     if (existing && !replace) throw new Error(`client ${client.client_id} exists already (use --replace to change it)`);

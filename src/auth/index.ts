@@ -6,7 +6,8 @@ import { ClientRegistry } from './clients.js';
 import { loadOrCreateKeys } from './keys.js';
 import { UserDirectory } from './users.js';
 
-export { ClientRegistry } from './clients.js';
+export { authMethodOf, ClientRegistry } from './clients.js';
+export { generateClientSecret } from './client-secrets.js';
 export { UserDirectory } from './users.js';
 
 /**

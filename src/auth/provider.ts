@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AuthServerConfig } from '../config.js';
 import { CLIENT_ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from './client-auth.js';
+import { clientSecretMatches } from './client-secrets.js';
 import type { ClientRegistry } from './clients.js';
 import type { ProviderKeys } from './keys.js';
 import { scopeCovered, scopeList, STATIC_SCOPES } from './smart-scopes.js';
@@ -44,8 +45,9 @@ function fhirUserUrl(baseUrl: string, reference: string): string {
 }
 
 /**
- * The oidc-provider instance: SMART standalone launch (authorization code + PKCE S256, public or
- * private_key_jwt clients), SMART Backend Services (client_credentials + private_key_jwt),
+ * The oidc-provider instance: SMART standalone launch (authorization code + PKCE S256, public,
+ * private_key_jwt or client-secret clients), SMART Backend Services (client_credentials with
+ * private_key_jwt or a client secret),
  * refresh tokens with `offline_access`. Every access token is a JWT for the FHIR API (audience
  * BASE_URL), signed with the key the resource server trusts.
  */
@@ -109,6 +111,12 @@ export function createProvider({ settings, baseUrl, db, users, clients, keys }: 
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
   };
   const provider = new Provider(settings.issuer, configuration);
+  // Clients' secrets are stored as digests (clients.ts puts the digest in `client_secret`): the
+  // provider's own comparison would compare the secret with the digest. The provider leaves this
+  // method to be replaced; nothing else here uses the secret (no HS* algorithms are enabled).
+  provider.Client.prototype.compareClientSecret = function compareDigest(this: InstanceType<Provider['Client']>, actual: string) {
+    return clientSecretMatches(this.clientSecret ?? '', actual);
+  };
   // Koa sees the public scheme and host (set from BASE_URL in mount.ts), never a client's forwarding headers.
   provider.proxy = true;
   provider.use(async (ctx, next) => {

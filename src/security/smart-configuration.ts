@@ -32,6 +32,7 @@ export function smartConfiguration(auth: AuthConfig & { issuer: string }, builtI
       capabilities: [
         'launch-standalone',
         'client-public',
+        'client-confidential-symmetric',
         'client-confidential-asymmetric',
         'context-standalone-patient',
         'sso-openid-connect',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { loadConfig } from '../../src/config.js';
-import { backendKeys, clientCredentials, startAuthServer } from '../helpers/auth.js';
+import { backendKeys, basicAuth, clientCredentials, postForm, startAuthServer } from '../helpers/auth.js';
 
 const run = promisify(execFile);
 
@@ -42,9 +42,10 @@ t.test('with AUTH_SERVER=on, smart-configuration points at the built-in endpoint
   t.equal(body.token_endpoint, server.tokenUrl);
   t.equal(body.jwks_uri, `${server.issuer}/jwks`);
   t.same(body.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token']);
-  t.same(body.token_endpoint_auth_methods_supported, ['none', 'private_key_jwt']);
+  t.same(body.token_endpoint_auth_methods_supported, ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post']);
   t.same(body.code_challenge_methods_supported, ['S256']);
-  t.notOk(body.capabilities.includes('client-confidential-symmetric'), 'no client secrets here');
+  t.ok(body.capabilities.includes('client-confidential-symmetric'), 'clients with secrets');
+  t.ok(body.capabilities.includes('client-confidential-asymmetric'));
   t.notOk(body.capabilities.includes('launch-ehr'));
   t.ok(body.capabilities.includes('permission-offline'));
 
@@ -52,6 +53,7 @@ t.test('with AUTH_SERVER=on, smart-configuration points at the built-in endpoint
   t.equal(oidc.issuer, server.issuer, 'the provider\'s own metadata agrees');
   t.equal(oidc.token_endpoint, body.token_endpoint);
   t.equal(oidc.authorization_endpoint, body.authorization_endpoint);
+  t.same(oidc.token_endpoint_auth_methods_supported, body.token_endpoint_auth_methods_supported, 'and offers the same client authentication');
 
   const jwks = await (await fetch(body.jwks_uri)).json();
   t.same(jwks.keys.map((k: { kid: string }) => k.kid), JSON.parse(readFileSync(join(server.dir, 'jwks.json'), 'utf8')).keys.map((k: { kid: string }) => k.kid), 'the published keys are the ones the resource server trusts');
@@ -103,4 +105,33 @@ t.test('npm run auth adds a user (password from stdin, hashed) and clients, whic
   t.match(listed.stdout, /user\s+dora/);
   t.match(listed.stdout, /client ehr/);
   t.notMatch(listed.stdout, /argon2/, 'list shows no hashes');
+});
+
+t.test('npm run auth add-client --secret-generate prints a secret once and stores only its digest, owner-only', async (t) => {
+  const server = await startAuthServer(t);
+  const env = { ...process.env, AUTH_SERVER_DIR: server.dir };
+  const cli = (args: string[], input = '') => {
+    const child = run(process.execPath, ['--import', 'tsx', 'scripts/auth.ts', ...args], { env });
+    child.child.stdin!.end(input);
+    return child;
+  };
+  const added = await cli(['add-client', '--id', 'reports', '--secret-generate', '--scope', 'system/*.rs']);
+  const secret = /client secret .*: (\S+)$/m.exec(added.stdout)?.[1];
+  t.ok(secret && secret.length >= 43, 'a long random secret is printed');
+  const clientsFile = join(server.dir, 'clients.json');
+  const stored = readFileSync(clientsFile, 'utf8');
+  t.notMatch(stored, secret!, 'the secret is not in the clients file');
+  t.match(stored, /"client_secret_hash": "sha256:/);
+  t.equal(statSync(clientsFile).mode & 0o077, 0, 'clients.json is readable by its owner only');
+  const token = await postForm(server.tokenUrl, { grant_type: 'client_credentials', scope: 'system/*.rs' }, basicAuth('reports', secret!));
+  t.equal(token.status, 200, 'the printed secret works on the running server');
+
+  await cli(['add-client', '--id', 'own-secret', '--secret', '--scope', 'system/*.rs'], 'my-own-secret_long.enough~for-this\n');
+  t.equal((await postForm(server.tokenUrl, { grant_type: 'client_credentials', scope: 'system/*.rs' }, basicAuth('own-secret', 'my-own-secret_long.enough~for-this'))).status, 200, '--secret reads it from stdin');
+  await t.rejects(cli(['add-client', '--id', 'weak', '--secret', '--scope', 'system/*.rs'], 'too-short\n'), /at least 32 characters/);
+  await t.rejects(cli(['add-client', '--id', 'spaced', '--secret', '--scope', 'system/*.rs'], 'a secret of my own, long enough, with spaces\n'), /only A-Z a-z 0-9/);
+
+  const listed = await cli(['list']);
+  t.match(listed.stdout, /client reports\s+auth=client_secret_basic/);
+  t.notMatch(listed.stdout, /sha256:/, 'list shows no digests');
 });

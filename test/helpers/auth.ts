@@ -124,3 +124,19 @@ export function formAction(html: string, suffix: string): string {
   if (!match) throw new Error(`no form posting to ...${suffix} on the page: ${html.replace(/<style>.*<\/style>/s, "").slice(0, 300)}`);
   return match[1];
 }
+
+/** A fresh browser goes to `authorizeUrl`, signs in and allows: the URL the app is sent back to. */
+export async function signInAndAllow(server: AuthTestServer, authorizeUrl: string, username: string, password: string): Promise<URL> {
+  const browser = new CookieBrowser();
+  const absolute = (location: string | null) => new URL(location!, server.origin).href;
+  const signIn = await browser.follow(authorizeUrl, server.origin, APP_REDIRECT);
+  const login = await browser.postForm(absolute(formAction(await signIn.response!.text(), '/login')), { username, password });
+  const consent = await browser.follow(absolute(login.headers.get('location')), server.origin, APP_REDIRECT);
+  const allow = await browser.postForm(absolute(formAction(await consent.response!.text(), '/confirm')), {});
+  return new URL((await browser.follow(absolute(allow.headers.get('location')), server.origin, APP_REDIRECT)).url);
+}
+
+/** The Authorization header of client_secret_basic. */
+export function basicAuth(clientId: string, secret: string): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` };
+}
