@@ -41,7 +41,8 @@ export function capabilityStatement(
       url: config.baseUrl,
     },
     fhirVersion: '4.0.1',
-    format: ['application/fhir+json', 'json'],
+    // MIME types only: format's binding to MimeType is required, and HL7's validator refuses the short 'json'.
+    format: ['application/fhir+json', 'application/json'],
     rest: [
       {
         mode: 'server',

@@ -135,7 +135,7 @@ t.test('the CapabilityStatement lists each stored type with what it supports', a
   const cs = s.json(response);
   t.equal(cs.resourceType, 'CapabilityStatement');
   t.equal(cs.fhirVersion, '4.0.1');
-  t.same(cs.format, ['application/fhir+json', 'json']);
+  t.same(cs.format, ['application/fhir+json', 'application/json'], 'the formats are MIME types (the binding to MimeType is required)');
   const byType = Object.fromEntries(cs.rest[0].resource.map((r: any) => [r.type, r.interaction.map((i: any) => i.code)]));
   for (const type of ['Patient', 'DocumentReference', 'Consent']) {
     t.ok(byType[type].includes('update') && byType[type].includes('delete'), type);
