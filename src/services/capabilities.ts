@@ -29,8 +29,15 @@ export function capabilityStatement(
   config: Config,
   searchParams: (type: string) => CapabilityStatementRestResourceSearchParam[] = () => [],
 ): CapabilityStatement {
+  const types = RESOURCE_TYPES.map((entry) => entry.type).join(', ');
   return {
     resourceType: 'CapabilityStatement',
+    // A resource should have a narrative (R4 dom-6): what a person reading it first wants to know.
+    text: {
+      status: 'generated',
+      div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${SOFTWARE.name} ${SOFTWARE.version}: a FHIR R4 server (JSON) for ${types}, ` +
+        'with transaction and batch bundles, history and $validate.</p></div>',
+    },
     status: 'active',
     date: new Date().toISOString(),
     publisher: SOFTWARE.name,

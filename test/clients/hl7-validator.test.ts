@@ -32,11 +32,29 @@ interface Verdict {
 }
 
 /**
- * Warnings HL7's validator gives that are not the server's to fix, by message id, each with the
- * reason. Any other warning fails the test, so a new one is looked at rather than scrolled past.
+ * Warnings HL7's validator gives that are not the server's to act on, each with the reason. Any
+ * other warning fails the test, so a new one is looked at rather than scrolled past.
  */
-const ACCEPTED_WARNINGS: Record<string, string> = {};
-
+const ACCEPTED_WARNINGS: { reason: string; applies(issue: Issue): boolean }[] = [
+  {
+    reason: 'inside a resource a client wrote, which the server returns as written (its own validator accepted it)',
+    applies: (issue) => /^(Patient|DocumentReference|Consent)\b|\*(Patient|DocumentReference|Consent)\//.test(issue.location ?? ''),
+  },
+  {
+    reason: 'dom-6 ("A resource should have narrative"), a best-practice rule, on an AuditEvent: the server writes one or more ' +
+      'per request, for machines (BALP gives them no narrative); its OperationOutcomes and CapabilityStatement have one',
+    applies: (issue) => issue.messageId?.endsWith('#dom-6') === true && /(^|\*)AuditEvent\b/.test(issue.location ?? ''),
+  },
+  {
+    reason: 'a code system the offline validator does not have (no terminology server): IHE BALP\'s, LOINC',
+    applies: (issue) => issue.messageId === 'Terminology_PassThrough_TX_Message' && /CodeSystem is unknown and can't be validated/.test(issue.message),
+  },
+  {
+    reason: 'an IHE BALP code where R4\'s binding is extensible and its value set has no suitable code (a request id entity, ' +
+      'an OAuth user agent): "a code should come from this value set unless it has no suitable code"',
+    applies: (issue) => /^Terminology_TX_NoValid_(13|2_CC)$/.test(issue.messageId ?? '') && issue.message.includes('https://profiles.ihe.net/ITI/BALP/'),
+  },
+];
 if (!existsSync(JAR)) {
   // CI builds it in .ci/run: there a missing validator is a failure, never a skip.
   if (process.env.CI) t.fail(`HL7's validator is not built (${BUILD})`);
@@ -65,15 +83,17 @@ async function run(t: Test) {
 
   for (const id of Object.keys(controls)) t.equal(verdicts.get(id)?.valid, false, `${id} is refused`);
   const unexplained: string[] = [];
+  const accepted = new Map<string, number>();
   for (const { name } of responses) {
     const verdict = verdicts.get(name);
     t.same(verdict?.errors.map(describe), [], `${name} has no errors`);
     for (const warning of verdict?.warnings ?? []) {
-      const reason = warning.messageId !== undefined ? ACCEPTED_WARNINGS[warning.messageId] : undefined;
-      if (reason) t.comment(`${name}: warning ${describe(warning)} (accepted: ${reason})`);
+      const rule = ACCEPTED_WARNINGS.find((r) => r.applies(warning));
+      if (rule) accepted.set(rule.reason, (accepted.get(rule.reason) ?? 0) + 1);
       else unexplained.push(`${name}: ${describe(warning)}`);
     }
   }
+  for (const [reason, count] of accepted) t.comment(`${count} warnings accepted: ${reason}`);
   t.same(unexplained, [], 'every warning is one the server cannot act on');
 }
 

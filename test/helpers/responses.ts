@@ -165,7 +165,7 @@ export async function collectResponses(t: Test): Promise<CollectedResponse[]> {
 
   // The AuditEvents the server wrote itself, read back: of the open server's requests above
   // (reads, searches, writes, errors), and of a user who broke the glass (user agent, purposes of use).
-  const serverEvents = 'AuditEvent?type=http://terminology.hl7.org/CodeSystem/audit-event-type|rest&_sort=-_lastUpdated';
+  const serverEvents = 'AuditEvent?type=http://terminology.hl7.org/CodeSystem/audit-event-type|rest&_sort=-date';
   const ownEvents = await save('search-server-audit-events', 200, `${serverEvents}&_count=100`);
   t.ok((ownEvents.entry as unknown[]).length >= 50, 'the open server recorded an AuditEvent per request');
   const clinician = await issuer.token(
