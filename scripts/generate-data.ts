@@ -1,126 +1,98 @@
 /**
- * Deterministic test data for search benchmarks: patients with names, identifiers, birth dates
- * and addresses, and several DocumentReferences per patient with types, dates and authors.
- * Written directly in the stored document shape (current + history, search values extracted by
- * the same code as the write path), in bulk. Same seed, same data.
+ * A synthetic population of any size (patients, documents, consents, audit events), the same
+ * for the same seed, written one of three ways:
  *
- *   MONGODB_URI=mongodb://... MONGODB_DB=bench [BENCH_SCALE=large] npx tsx scripts/generate-data.ts
+ *   npm run generate-data -- [sizes]                     straight into MONGODB_URI / MONGODB_DB (an empty database)
+ *   npm run generate-data -- [sizes] --out DIR           as NDJSON files, to load with `npm run load -- DIR`
+ *   npm run generate-data -- [sizes] --via-api URL       through a FHIR server's API (the loader, from a temporary folder)
+ *
+ * sizes: --patients N --documents N --consents N --audit-events N --seed N; unset, the
+ * benchmark's sizes (BENCH_SCALE, BENCH_PATIENTS, BENCH_DOCUMENTS) and no consents or audit events.
  */
-import type { DocumentReference, Patient, Resource } from 'fhir/r4';
-import { MongoClient, type Db } from 'mongodb';
-import { KeyStats, SearchRegistry, searchFields } from '../src/search/index.js';
-import { HISTORY_COLLECTION, historyKey } from '../src/store/documents.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
+import { DEFAULT_SEED, type DataSize } from './generate/population.js';
+import { generateData } from './generate/to-database.js';
+import { writeDataFiles } from './generate/to-files.js';
+import { loadFiles } from './load/index.js';
+import { progressOn } from './load/progress.js';
+import { printReport } from './load/report.js';
 
-export interface DataSize {
-  patients: number;
-  documents: number;
-}
+export { DOC_TYPES, makeDocument, makePatient, mrn, patientId, population, type DataSize } from './generate/population.js';
+export { generateData } from './generate/to-database.js';
+export { writeDataFiles } from './generate/to-files.js';
 
+/** The benchmark's sizes: 10,000 patients / 30,000 documents, or 100,000 / 300,000 with BENCH_SCALE=large. */
 export function dataSize(env: NodeJS.ProcessEnv = process.env): DataSize {
   const base = env.BENCH_SCALE === 'large' ? { patients: 100_000, documents: 300_000 } : { patients: 10_000, documents: 30_000 };
   // BENCH_PATIENTS / BENCH_DOCUMENTS: other sizes (smaller smoke runs, larger scale checks).
   return { patients: Number(env.BENCH_PATIENTS) || base.patients, documents: Number(env.BENCH_DOCUMENTS) || base.documents };
 }
 
-/** mulberry32: a small seeded generator, so every run makes the same data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function count(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number; got "${raw}"`);
+  return value;
 }
 
-const FAMILIES = ['Smith', 'Müller', 'García', 'Nguyen', 'Johnson', 'Okafor', 'Kowalski', 'Rossi', 'Dubois', 'Tanaka', 'Silva', 'Jensen', 'Brown', 'Ivanova', 'Haddad', 'Kim'];
-const GIVEN = ['Anna', 'José', 'Li', 'Mohammed', 'Olivia', 'Noah', 'Émile', 'Sara', 'Jonas', 'Amara', 'Yuki', 'Lucas', 'Fatima', 'Mia'];
-const CITIES = ['Springfield', 'Köln', 'Lyon', 'Osaka', 'Lagos', 'Porto', 'Aarhus', 'Denver'];
-export const DOC_TYPES = ['11506-3', '18842-5', '34117-2', '11488-4', '28570-0'];
-
-// Zero-padded, so ids spread evenly in their sort order as server-assigned UUIDs do.
-export const patientId = (i: number) => `pat-${String(i).padStart(7, '0')}`;
-export const mrn = (i: number) => `MRN${String(i).padStart(7, '0')}`;
-
-export function makePatient(i: number, rnd: () => number): Patient {
-  const pick = <T>(list: T[]) => list[Math.floor(rnd() * list.length)];
-  const year = 1930 + Math.floor(rnd() * 90);
-  const month = 1 + Math.floor(rnd() * 12);
-  const day = 1 + Math.floor(rnd() * 28);
-  return {
-    resourceType: 'Patient',
-    id: patientId(i),
-    identifier: [{ system: 'urn:oid:1.2.36.146.595.217.0.1', value: mrn(i), type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }] } }],
-    name: [{ family: pick(FAMILIES), given: [pick(GIVEN)] }],
-    gender: rnd() < 0.5 ? 'female' : 'male',
-    birthDate: `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
-    address: [{ line: [`${1 + Math.floor(rnd() * 200)} Main Street`], city: pick(CITIES), postalCode: String(10000 + Math.floor(rnd() * 89999)) }],
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      patients: { type: 'string' },
+      documents: { type: 'string' },
+      consents: { type: 'string' },
+      'audit-events': { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'via-api': { type: 'string' },
+      token: { type: 'string' },
+    },
+  });
+  const bench = dataSize();
+  const size: DataSize = {
+    patients: count('patients', values.patients, bench.patients),
+    documents: count('documents', values.documents, bench.documents),
+    consents: count('consents', values.consents, 0),
+    auditEvents: count('audit-events', values['audit-events'], 0),
   };
-}
+  const seed = count('seed', values.seed, DEFAULT_SEED);
+  if (values.out && values['via-api']) throw new Error('--out and --via-api exclude each other: --out writes files, --via-api loads them');
 
-export function makeDocument(j: number, patient: number, rnd: () => number): DocumentReference {
-  const day = new Date(Date.UTC(2015, 0, 1) + Math.floor(rnd() * 3650) * 86_400_000 + Math.floor(rnd() * 86_400_000));
-  return {
-    resourceType: 'DocumentReference',
-    id: `doc-${String(j).padStart(7, '0')}`,
-    status: rnd() < 0.9 ? 'current' : 'superseded',
-    type: { coding: [{ system: 'http://loinc.org', code: DOC_TYPES[Math.floor(rnd() * DOC_TYPES.length)] }] },
-    subject: { reference: `Patient/${patientId(patient)}` },
-    date: day.toISOString(),
-    author: [{ reference: `Practitioner/prac-${Math.floor(rnd() * 500)}` }],
-    content: [{ attachment: { contentType: 'text/plain', url: `http://example.org/docs/${j}` } }],
-  };
-}
-
-function stored(registry: SearchRegistry, baseUrl: string, resource: Resource, at: Date) {
-  const type = resource.resourceType;
-  const full = { ...resource, meta: { versionId: '1', lastUpdated: at.toISOString() } } as Resource;
-  return {
-    current: { _id: resource.id!, versionId: 1, lastUpdated: at, deleted: false, resource: full, ...searchFields(registry, baseUrl, type, full) },
-    history: { _id: historyKey(type, resource.id!, 1), type, id: resource.id!, versionId: 1, lastUpdated: at, deleted: false, method: 'PUT' as const, resource: full },
-  };
-}
-
-/** Writes the data set into an empty database. */
-export async function generateData(db: Db, size: DataSize, baseUrl: string, log = (m: string) => console.log(m)): Promise<void> {
-  const registry = new SearchRegistry(undefined);
-  const keyStats = new KeyStats(db);
-  const rnd = random(20240501);
-  const at = new Date(Date.UTC(2025, 0, 1));
-  const write = async (type: string, resources: Resource[]) => {
-    const docs = resources.map((r) => stored(registry, baseUrl, r, at));
-    // As the write path does: key stats (date spans, id bounds) are recorded before the documents exist.
-    await keyStats.recordAll(type, docs.map((d) => ({ id: d.current._id, sp: d.current.sp })));
-    // Plain bulk inserts: the data set goes into an empty database (upserts are far slower).
-    await db.collection(type).insertMany(docs.map((d) => d.current) as never[], { ordered: false });
-    await db.collection(HISTORY_COLLECTION).insertMany(docs.map((d) => d.history) as never[], { ordered: false });
-  };
-  for (const type of ['Patient', 'DocumentReference']) {
-    if ((await db.collection(type).estimatedDocumentCount()) > 0) {
-      throw new Error(`${db.databaseName} already holds ${type} resources: generate into an empty database`);
+  if (values.out) {
+    const files = await writeDataFiles(values.out, size, seed);
+    console.log(`wrote ${files.join(', ')}`);
+    return 0;
+  }
+  if (values['via-api']) {
+    const dir = mkdtempSync(join(tmpdir(), 'generated-fhir-'));
+    try {
+      await writeDataFiles(dir, size, seed);
+      const base = values['via-api'].replace(/\/+$/, '');
+      const report = await loadFiles([dir], { base, token: values.token ?? process.env.FHIR_TOKEN, concurrency: 4, batchSize: 100, retries: 5, progress: progressOn(process.stderr) });
+      printReport(report);
+      return report.failed > 0 || report.stopped ? 1 : 0;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
-  const batch = 1000;
-  for (let i = 0; i < size.patients; i += batch) {
-    const list: Resource[] = [];
-    for (let k = i; k < Math.min(size.patients, i + batch); k++) list.push(makePatient(k, rnd));
-    await write('Patient', list);
+  const uri = process.env.MONGODB_URI;
+  if (!uri) throw new Error('Set MONGODB_URI (and MONGODB_DB) to the database to fill, or use --out DIR or --via-api URL');
+  const client = await new MongoClient(uri).connect();
+  try {
+    await generateData(client.db(process.env.MONGODB_DB || 'fhir'), size, (process.env.BASE_URL || 'http://localhost:8080/fhir').replace(/\/+$/, ''), undefined, seed);
+  } finally {
+    await client.close();
   }
-  log(`${size.patients} patients written`);
-  for (let j = 0; j < size.documents; j += batch) {
-    const list: Resource[] = [];
-    for (let k = j; k < Math.min(size.documents, j + batch); k++) list.push(makeDocument(k, Math.floor(rnd() * size.patients), rnd));
-    await write('DocumentReference', list);
-  }
-  log(`${size.documents} documents written`);
-  await keyStats.complete(SearchRegistry.storedTypes());
+  return 0;
 }
 
 if (process.argv[1]?.endsWith('generate-data.ts')) {
-  const uri = process.env.MONGODB_URI;
-  if (!uri) throw new Error('Set MONGODB_URI (and MONGODB_DB) to the database to fill');
-  const client = await new MongoClient(uri).connect();
-  await generateData(client.db(process.env.MONGODB_DB || 'fhir'), dataSize(), (process.env.BASE_URL || 'http://localhost:8080/fhir').replace(/\/+$/, ''));
-  await client.close();
+  process.exitCode = await main().catch((error: unknown) => {
+    console.error((error as Error).message);
+    return 2;
+  });
 }

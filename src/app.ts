@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Db } from 'mongodb';
 import { basePath, type Config } from './config.js';
+import { registerAuthorizationServer } from './auth/index.js';
 import { ensureIndexes } from './db/indexes.js';
 import { assertJsonAccepted, registerJsonBodies } from './rest/content.js';
 import { registerAuthentication } from './rest/authentication.js';
@@ -9,7 +10,7 @@ import { registerCors } from './rest/cors.js';
 import { registerErrorHandling } from './rest/errors.js';
 import { healthRoutes } from './rest/health.js';
 import { registerMetrics } from './rest/metrics.js';
-import { createMetrics, timedValidator } from './metrics/index.js';
+import { createMetrics, observeDatabaseCommands, timedValidator } from './metrics/index.js';
 import { instanceRoutes } from './rest/instance-routes.js';
 import { openApiRoutes } from './rest/openapi-routes.js';
 import { operationRoutes } from './rest/operation-routes.js';
@@ -90,7 +91,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
       '(batches work) and simultaneous conditional creates may both create; run it as a replica set (one node is enough)');
   }
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
-  const searchDeps = { config, store, registry, declared, storedTypes, keyStats, observeDbQuery: metrics && ((s: number) => metrics.dbQueries.observe(s)) };
+  if (metrics) observeDatabaseCommands(db.client, metrics.dbCommands);
+  const searchDeps = { config, store, registry, declared, storedTypes, keyStats };
   const validator = createValidator({ definitions: store, ...config.validation });
   const searchParams = capabilitySearchParams(registry);
   const deps: ServiceDeps = {
@@ -117,6 +119,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   });
   // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
   await registerCors(app, config);
+  // The built-in authorization server (AUTH_SERVER=on) writes the key file authentication reads.
+  await registerAuthorizationServer(app, config, db);
   await registerAuthentication(app, config);
   // Authentication (onRequest) has set the caller: compile what it may do before any handler runs.
   app.addHook('preHandler', async (request) => {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Every environment variable the server reads, parsed and checked in one place. */
@@ -36,6 +37,8 @@ export interface Config {
   consentDefault: 'permit' | 'deny';
   /** AUTH_*, CORS_ORIGINS: the server as an OAuth 2.0 resource server of SMART on FHIR tokens. */
   auth: AuthConfig;
+  /** AUTH_SERVER=on: the built-in SMART authorization server under /auth (src/auth/); undefined when off. */
+  authServer?: AuthServerConfig;
   /** BUNDLE_MAX_ENTRIES, BUNDLE_BODY_LIMIT_BYTES, CONDITIONAL_DELETE_MAX, TRANSACTION_MAX_ATTEMPTS. */
   bundleMaxEntries: number;
   bundleBodyLimitBytes: number;
@@ -171,19 +174,61 @@ function corsOriginsFrom(raw: string | undefined): AuthConfig['corsOrigins'] {
   return origins;
 }
 
-export function authFrom(env: NodeJS.ProcessEnv, baseUrl: string): AuthConfig {
+/**
+ * AUTH_SERVER=on, AUTH_SERVER_DIR: the built-in authorization server, served by this server
+ * under /auth. Its issuer is BASE_URL's origin + /auth; the resource server trusts it (issuer,
+ * its public key file, its endpoints) without any AUTH_* setting.
+ */
+export interface AuthServerConfig {
+  issuer: string;
+  /** AUTH_SERVER_DIR (./auth): users.json, clients.json, keys.json (private, made on first start), jwks.json (public). */
+  dir: string;
+  usersFile: string;
+  clientsFile: string;
+  keysFile: string;
+  jwksFile: string;
+  /** The path it is mounted at. */
+  mountPath: string;
+}
+
+/** Where the built-in authorization server is mounted; its issuer is BASE_URL's origin + this. */
+export const AUTH_SERVER_PATH = '/auth';
+
+export function authServerFrom(env: NodeJS.ProcessEnv, baseUrl: string): AuthServerConfig | undefined {
+  const raw = env.AUTH_SERVER || 'off';
+  if (raw !== 'on' && raw !== 'off') throw new Error(`AUTH_SERVER must be on or off; got "${raw}"`);
+  if (raw === 'off') {
+    if (env.AUTH_SERVER_DIR) throw new Error('AUTH_SERVER_DIR set without AUTH_SERVER=on');
+    return undefined;
+  }
+  // The built-in server decides these itself: a second source could only disagree with it.
+  const clashes = ['AUTH_ISSUER', 'AUTH_JWKS_URL', 'AUTH_JWKS_FILE', 'AUTH_AUDIENCE', 'AUTH_AUTHORIZE_URL', 'AUTH_TOKEN_URL', 'AUTH_DISABLED'].filter((name) => env[name]);
+  if (clashes.length > 0) throw new Error(`${clashes.join(', ')} cannot be set with AUTH_SERVER=on: the built-in authorization server sets them`);
+  const dir = env.AUTH_SERVER_DIR || './auth';
+  return {
+    issuer: `${new URL(baseUrl).origin}${AUTH_SERVER_PATH}`,
+    dir,
+    usersFile: join(dir, 'users.json'),
+    clientsFile: join(dir, 'clients.json'),
+    keysFile: join(dir, 'keys.json'),
+    jwksFile: join(dir, 'jwks.json'),
+    mountPath: AUTH_SERVER_PATH,
+  };
+}
+
+export function authFrom(env: NodeJS.ProcessEnv, baseUrl: string, authServer?: AuthServerConfig): AuthConfig {
   const disabledRaw = env.AUTH_DISABLED || 'false';
   if (disabledRaw !== 'true' && disabledRaw !== 'false') throw new Error(`AUTH_DISABLED must be true or false; got "${disabledRaw}"`);
   const auth: AuthConfig = {
-    issuer: env.AUTH_ISSUER || undefined,
+    issuer: authServer?.issuer ?? (env.AUTH_ISSUER || undefined),
     audience: listFrom(env.AUTH_AUDIENCE).length > 0 ? listFrom(env.AUTH_AUDIENCE) : [baseUrl],
     jwksUrl: urlFrom(env, 'AUTH_JWKS_URL'),
-    jwksFile: env.AUTH_JWKS_FILE || undefined,
+    jwksFile: authServer?.jwksFile ?? (env.AUTH_JWKS_FILE || undefined),
     algorithms: algorithmsFrom(env),
     clockSkewSeconds: intFrom(env, 'AUTH_CLOCK_SKEW_SECONDS', 60, 0),
     disabled: disabledRaw === 'true',
-    authorizeUrl: urlFrom(env, 'AUTH_AUTHORIZE_URL'),
-    tokenUrl: urlFrom(env, 'AUTH_TOKEN_URL'),
+    authorizeUrl: authServer ? `${authServer.issuer}/authorize` : urlFrom(env, 'AUTH_AUTHORIZE_URL'),
+    tokenUrl: authServer ? `${authServer.issuer}/token` : urlFrom(env, 'AUTH_TOKEN_URL'),
     corsOrigins: corsOriginsFrom(env.CORS_ORIGINS),
   };
   if (auth.issuer) {
@@ -244,9 +289,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } catch {
     throw new Error(`BASE_URL must be an absolute URL such as http://localhost:8080/fhir; got "${baseUrl}"`);
   }
-  const auth = authFrom(env, baseUrl);
+  const authServer = authServerFrom(env, baseUrl);
+  const auth = authFrom(env, baseUrl, authServer);
   // Without an issuer nothing is checked: listen on loopback only, unless AUTH_DISABLED says otherwise.
-  const host = env.HOST || (auth.issuer ? '0.0.0.0' : '127.0.0.1');
+  const host = env.HOST || (auth.issuer && !authServer ? '0.0.0.0' : '127.0.0.1');
+  // The built-in server's sign-in page takes passwords and sets session cookies: beyond this machine only over TLS.
+  if (authServer && !isLoopback(host) && new URL(baseUrl).protocol !== 'https:') {
+    throw new Error(
+      `HOST=${host} is not a loopback address and AUTH_SERVER=on with an http BASE_URL: passwords and session cookies ` +
+        'would cross the network in clear. Serve it behind a TLS proxy and set BASE_URL to its https URL, or listen on loopback.',
+    );
+  }
   if (!auth.issuer && !auth.disabled && !isLoopback(host)) {
     throw new Error(
       `HOST=${host} is not a loopback address and AUTH_ISSUER is not set: anyone who reaches the port could read and ` +
@@ -273,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consentDefault: consentDefaultFrom(env.CONSENT_DEFAULT),
     restrictedLabels: env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS),
     auth,
+    authServer,
     bundleMaxEntries: intFrom(env, 'BUNDLE_MAX_ENTRIES', 1000),
     bundleBodyLimitBytes: intFrom(env, 'BUNDLE_BODY_LIMIT_BYTES', 50 * 1024 * 1024),
     conditionalDeleteMax: intFrom(env, 'CONDITIONAL_DELETE_MAX', 1),

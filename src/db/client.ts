@@ -13,7 +13,8 @@ export interface DatabaseConnection {
 export async function connectDatabase(config: Config, log: (message: string) => void): Promise<DatabaseConnection> {
   const embedded = config.mongoUri ? undefined : await startEmbeddedDatabase(config.dataDir, log);
   const uri = config.mongoUri ?? embedded!.uri;
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, ignoreUndefined: true });
+  // Command monitoring feeds the database latency of /metrics (src/metrics), so only when metrics are on.
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, ignoreUndefined: true, monitorCommands: config.metrics.enabled });
   try {
     await client.connect();
   } catch (error) {

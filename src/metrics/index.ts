@@ -1,3 +1,4 @@
+import type { MongoClient } from 'mongodb';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Validator } from '../validation/index.js';
 
@@ -11,8 +12,8 @@ export { interactionLabels, type InteractionLabels } from './interaction-label.j
 export interface ServerMetrics {
   /** FHIR requests by interaction and status class: the rate is `_count`, the latency the buckets. */
   requests: Histogram<'interaction' | 'status'>;
-  /** Each database query of a search or a condition: the calls whose sum `Server-Timing: db` reports. */
-  dbQueries: Histogram;
+  /** Each database command the server sends (reads, writes, searches, audit inserts), by command name and outcome. */
+  dbCommands: Histogram<'command' | 'outcome'>;
   /** Each validation of a resource (writes, bundle entries, $validate). */
   validations: Histogram;
   /** AuditEvents written together in one flush of the audit trail. */
@@ -44,9 +45,10 @@ export function createMetrics(): ServerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    dbQueries: new Histogram({
-      name: 'fhir_db_query_duration_seconds',
-      help: 'Database queries of searches and conditional interactions (the calls Server-Timing db sums)',
+    dbCommands: new Histogram({
+      name: 'fhir_db_command_duration_seconds',
+      help: 'Database commands as the MongoDB driver times them (send to reply), by command name and outcome',
+      labelNames: ['command', 'outcome'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),
@@ -80,4 +82,21 @@ export function timedValidator(validator: Validator, histogram: Histogram): Vali
     },
     profilesChanged: () => validator.profilesChanged(),
   };
+}
+
+/** Command names worth a series of their own; any other (rare, administrative) is counted as `other`. */
+const COMMANDS = new Set([
+  'find', 'getMore', 'aggregate', 'count', 'insert', 'update', 'delete', 'findAndModify',
+  'commitTransaction', 'abortTransaction', 'createIndexes', 'killCursors',
+]);
+
+/**
+ * Observes every command of the client through the driver's command monitoring (the client must
+ * be made with `monitorCommands: true`; src/db/client.ts does so when metrics are on). Heartbeats
+ * and handshakes are not commands of this kind, so they are not counted.
+ */
+export function observeDatabaseCommands(client: MongoClient, histogram: ServerMetrics['dbCommands']): void {
+  const label = (name: string) => (COMMANDS.has(name) ? name : 'other');
+  client.on('commandSucceeded', (event) => histogram.observe({ command: label(event.commandName), outcome: 'ok' }, event.duration / 1000));
+  client.on('commandFailed', (event) => histogram.observe({ command: label(event.commandName), outcome: 'error' }, event.duration / 1000));
 }

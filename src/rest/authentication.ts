@@ -18,9 +18,11 @@ function publicRoutes(config: Config): Set<string> {
 /** Route prefixes anyone may call: Swagger UI's page, files and OAuth redirect page (its API calls carry the token). */
 const PUBLIC_PREFIXES = ['/health', DOCS_PREFIX];
 
-function isPublic(request: FastifyRequest, routes: Set<string>): boolean {
+function isPublic(request: FastifyRequest, routes: Set<string>, authServerPath?: string): boolean {
   // Preflights carry no token by design (browsers strip Authorization); CORS answers them, or 404.
   if (request.method === 'OPTIONS') return true;
+  // The built-in authorization server authenticates its callers itself (clients, users).
+  if (authServerPath !== undefined && request.routeOptions.url?.startsWith(`${authServerPath}/`)) return true;
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const route = request.routeOptions.url;
   return route !== undefined && (routes.has(route) || PUBLIC_PREFIXES.some((prefix) => route === prefix || route.startsWith(`${prefix}/`)));
@@ -45,7 +47,7 @@ export async function registerAuthentication(app: FastifyInstance, config: Confi
   const verifier = await TokenVerifier.create(auth, config.baseUrl, app.log);
   const routes = publicRoutes(config);
   app.addHook('onRequest', async (request) => {
-    if (isPublic(request, routes)) return;
+    if (isPublic(request, routes, config.authServer?.mountPath)) return;
     try {
       request.ctx.caller = await authenticate(request, verifier, config.baseUrl);
     } catch (error) {
@@ -54,7 +56,7 @@ export async function registerAuthentication(app: FastifyInstance, config: Confi
       throw error;
     }
   });
-  const document = JSON.stringify(smartConfiguration({ ...auth, issuer }));
+  const document = JSON.stringify(smartConfiguration({ ...auth, issuer }, config.authServer !== undefined));
   app.get(path, async (_request, reply) =>
     reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'public, max-age=3600').send(document),
   );

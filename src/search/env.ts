@@ -10,15 +10,12 @@ import type { AccessFilter } from './types.js';
  */
 export class DbTimer {
   ms = 0;
-  constructor(private readonly observe?: (seconds: number) => void) {}
   async time<T>(work: () => Promise<T>): Promise<T> {
     const start = performance.now();
     try {
       return await work();
     } finally {
-      const ms = performance.now() - start;
-      this.ms += ms;
-      this.observe?.(ms / 1000);
+      this.ms += performance.now() - start;
     }
   }
 }

@@ -3,7 +3,6 @@ import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from 'fhir/r4';
 import { parseInstantRange } from '../fhir/date-range.js';
 import { anySystem, inSystem, ofType, referenceKeys, systemOnly } from './encoding.js';
-import { storedFields, type StoredSearchFields } from './layout.js';
 import { foldText } from './normalize.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
@@ -214,9 +213,4 @@ export function extractSearchValues(registry: SearchRegistry, baseUrl: string, t
     if (values.length > 0) extractParam(param, values, baseUrl, sp);
   }
   return sp;
-}
-
-/** The search fields of a current document, in the stored shape (layout.ts): what the write path and `$reindex` store. */
-export function searchFields(registry: SearchRegistry, baseUrl: string, type: string, resource: Resource): StoredSearchFields {
-  return storedFields(type, extractSearchValues(registry, baseUrl, type, resource));
 }

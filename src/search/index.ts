@@ -1,6 +1,6 @@
 export type { SearchQuery, Clause, IncludeSpec } from './ast.js';
 export { SearchRegistry, type SearchParam, type ParamType } from './registry.js';
-export { extractSearchValues, searchFields } from './extract.js';
+export { extractSearchValues } from './extract.js';
 export { parseSearch, type QueryEntries } from './parse.js';
 export { findMatches, queryFingerprint, type MatchPage } from './execute.js';
 export { DbTimer, type SearchEnv } from './env.js';

@@ -26,7 +26,7 @@ export async function findConditionMatches(deps: SearchDeps, ctx: RequestContext
   const store = deps.store.forRequest(ctx);
   store.access.require(type, 's');
   const query = parseSearch([type], [...entries, ['_count', String(limit)]], { registry: deps.registry, config: deps.config, strict: true });
-  const env = searchEnv(deps, store, new DbTimer(deps.observeDbQuery));
+  const env = searchEnv(deps, store, new DbTimer());
   const page = await findMatches(env, query, { fingerprint: queryFingerprint(query, 'condition') });
   return page.rows.map((doc: Document) => ({
     type,

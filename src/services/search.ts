@@ -32,8 +32,6 @@ export interface SearchDeps {
   declared: IndexDeclaration[];
   storedTypes: string[];
   keyStats: KeyStats;
-  /** Gets the time of each database query, in seconds (the metrics' histogram; none when metrics are off). */
-  observeDbQuery?: (seconds: number) => void;
 }
 
 export interface SearchScope {
@@ -111,7 +109,7 @@ export async function search(
   strict: boolean,
 ): Promise<SearchResult> {
   const started = performance.now();
-  const timer = new DbTimer(deps.observeDbQuery);
+  const timer = new DbTimer();
   noteQuery(ctx, entries);
   await deps.registry.refresh();
   const store = deps.store.forRequest(ctx);

@@ -17,3 +17,10 @@ export async function startListeningServer(t: { teardown(fn: () => unknown): voi
   await server.app.listen({ port, host: '127.0.0.1' });
   return { ...server, url };
 }
+
+/** How many resources a search matches (`_summary=count`). */
+export async function countOf(s: TestServer, search: string): Promise<number> {
+  const response = await s.request({ method: 'GET', url: `/fhir/${search}${search.includes('?') ? '&' : '?'}_summary=count` });
+  if (response.statusCode !== 200) throw new Error(`${search} answered ${response.statusCode}: ${response.body}`);
+  return s.json(response).total;
+}

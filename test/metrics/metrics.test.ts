@@ -16,7 +16,8 @@ async function scrape(s: TestServer, headers: Record<string, string> = {}) {
 }
 
 t.test('after FHIR requests, /metrics counts them by interaction and status class, and shows database, validation, audit and process metrics', async (t) => {
-  const s = await startTestServer(t);
+  // As src/db/client.ts makes the server's client when metrics are on.
+  const s = await startTestServer(t, { client: { monitorCommands: true } });
   const created = await s.request({
     method: 'POST', url: '/fhir/Patient', headers: FHIR_JSON_HEADERS,
     payload: { resourceType: 'Patient', id: 'x', name: [{ family: 'Quillfeather' }], identifier: [{ system: 'urn:mrn', value: 'MRN-77120' }] },
@@ -55,7 +56,10 @@ t.test('after FHIR requests, /metrics counts them by interaction and status clas
   const interactions = new Set([...text.matchAll(/interaction="([^"]*)"/g)].map((m) => m[1]));
   t.same([...interactions].sort(), ['$validate', 'batch', 'capabilities', 'create', 'history-instance', 'read', 'search-type', 'update', 'vread'],
     'only FHIR interactions: no probe, no scrape');
-  t.ok(sample(text, 'fhir_db_query_duration_seconds_count')! >= 1, 'the search\'s database queries');
+  const commands = (command: string) => sample(text, `fhir_db_command_duration_seconds_count{command="${command}",outcome="ok"}`) ?? 0;
+  t.ok(commands('find') >= 3, 'reads and searches: find commands');
+  t.ok(commands('insert') >= 2, 'writes and audit flushes: insert commands');
+  t.ok(commands('update') >= 1, 'the update replaced the current document');
   t.ok(sample(text, 'fhir_validation_duration_seconds_count')! >= 3, 'create, update and $validate validated');
   t.ok(sample(text, 'fhir_audit_batch_size_count')! >= 1, 'audit flushes');
   t.ok(sample(text, 'fhir_audit_batch_size_sum')! >= 11, 'every audited request is in a batch');
