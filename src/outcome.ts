@@ -34,9 +34,21 @@ export function issue(
   return result;
 }
 
+/**
+ * The OperationOutcome of these issues, with a generated narrative that repeats them for people
+ * (a resource should have one: R4's dom-6, which HL7's validator warns about).
+ */
 export function outcome(issues: Issue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues.length > 0 ? issues : [issue('information', 'informational', 'All OK')] };
+  const list = issues.length > 0 ? issues : [issue('information', 'informational', 'All OK')];
+  return { resourceType: 'OperationOutcome', text: narrativeOf(list), issue: list };
 }
+
+function narrativeOf(issues: Issue[]): OperationOutcome['text'] {
+  const lines = issues.map((i) => `<p>${escapeXml(`${i.severity} (${i.code})${i.diagnostics ? `: ${i.diagnostics}` : ''}`)}</p>`);
+  return { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${lines.join('')}</div>` };
+}
+
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export const badRequest = (diagnostics: string, code: IssueCode = 'invalid', expression?: string[]) =>
   new FhirError(400, issue('error', code, diagnostics, expression));

@@ -109,7 +109,9 @@ function entitiesOf(facts: AuditFacts, audit: RequestAudit): AuditEventEntity[] 
   for (const id of audit.patients) if (!patients.has(id)) patients.set(id, `Patient/${id}`);
   for (const reference of patients.values()) entities.push({ what: { reference }, type: PERSON, role: PATIENT_ROLE });
   if (audit.query !== undefined) {
-    entities.push({ type: SYSTEM_OBJECT, role: QUERY_ROLE, query: Buffer.from(audit.query, 'utf8').toString('base64') });
+    // A search without parameters has no query to record: an empty base64Binary is not valid FHIR (ele-1).
+    const query = audit.query === '' ? {} : { query: Buffer.from(audit.query, 'utf8').toString('base64') };
+    entities.push({ type: SYSTEM_OBJECT, role: QUERY_ROLE, ...query });
   }
   entities.push({ what: { identifier: { value: facts.requestId } }, type: REQUEST_ID });
   return entities;

@@ -29,8 +29,15 @@ export function capabilityStatement(
   config: Config,
   searchParams: (type: string) => CapabilityStatementRestResourceSearchParam[] = () => [],
 ): CapabilityStatement {
+  const types = RESOURCE_TYPES.map((entry) => entry.type).join(', ');
   return {
     resourceType: 'CapabilityStatement',
+    // A resource should have a narrative (R4 dom-6): what a person reading it first wants to know.
+    text: {
+      status: 'generated',
+      div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${SOFTWARE.name} ${SOFTWARE.version}: a FHIR R4 server (JSON) for ${types}, ` +
+        'with transaction and batch bundles, history and $validate.</p></div>',
+    },
     status: 'active',
     date: new Date().toISOString(),
     publisher: SOFTWARE.name,
@@ -41,7 +48,8 @@ export function capabilityStatement(
       url: config.baseUrl,
     },
     fhirVersion: '4.0.1',
-    format: ['application/fhir+json', 'json'],
+    // MIME types only: format's binding to MimeType is required, and HL7's validator refuses the short 'json'.
+    format: ['application/fhir+json', 'application/json'],
     rest: [
       {
         mode: 'server',

@@ -7,6 +7,7 @@ import type { HistoryDocument, HistoryPosition, HistoryQuery } from '../store/in
 import type { ServiceDeps } from './deps.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { pageSize } from './page-size.js';
+import { queryString } from './query-string.js';
 
 /** The query parameters of a history interaction, as they came in. */
 export interface HistoryParams {
@@ -60,12 +61,11 @@ export async function history(
 
   const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
   const linkTo = (extra: Record<string, string>) => {
-    const search = new URLSearchParams();
-    search.set('_count', String(count));
+    const search = new Map([['_count', String(count)]]);
     if (params._since !== undefined) search.set('_since', params._since);
     if (params._at !== undefined) search.set('_at', params._at);
     for (const [k, v] of Object.entries(extra)) search.set(k, v);
-    return `${ctx.baseUrl}/${path}?${search}`;
+    return `${ctx.baseUrl}/${path}?${queryString(search)}`;
   };
   const tokenAt = (entry: HistoryDocument, direction: Cursor['direction']) =>
     encodePageToken({ direction, lastUpdated: entry.lastUpdated.getTime(), key: entry._id, snapshot: snapshot.getTime() });

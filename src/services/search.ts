@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, BundleLink, Resource } from 'fhir/r4';
 import type { Document } from 'mongodb';
 import type { Config } from '../config.js';
@@ -21,6 +22,7 @@ import {
   type SearchEnv,
   type SearchRegistry,
 } from '../search/index.js';
+import { queryString } from './query-string.js';
 
 /** What the search service works with; built once at start-up. */
 export interface SearchDeps {
@@ -49,11 +51,11 @@ export interface SearchResult {
 }
 
 function link(ctx: RequestContext, scope: SearchScope, entries: QueryEntries, cursor?: string): string {
-  const params = new URLSearchParams();
-  for (const [name, value] of entries) if (name !== '_cursor') params.append(name, value);
-  if (cursor) params.set('_cursor', cursor);
-  const text = params.toString();
-  return `${ctx.baseUrl}/${scope.path}${text ? `?${text}` : ''}`;
+  const params: [string, string][] = entries.filter(([name]) => name !== '_cursor');
+  if (cursor) params.push(['_cursor', cursor]);
+  const text = queryString(params);
+  const path = scope.path ? `/${scope.path}` : '';
+  return `${ctx.baseUrl}${path}${text ? `?${text}` : ''}`;
 }
 
 function entryOf(ctx: RequestContext, doc: Document, mode: 'match' | 'include', summary: string | undefined, elements: string | undefined): BundleEntry {
@@ -136,7 +138,8 @@ export async function search(
   ];
   if (query.ignored.length > 0) {
     const text = `These search parameters are unknown or unsupported here and were ignored: ${query.ignored.join(', ')}`;
-    entry.push({ resource: outcome([issue('warning', 'not-supported', text, query.ignored)]), search: { mode: 'outcome' } });
+    // Every searchset entry has a fullUrl (its identity); the outcome has no id of its own.
+    entry.push({ fullUrl: `urn:uuid:${randomUUID()}`, resource: outcome([issue('warning', 'not-supported', text, query.ignored)]), search: { mode: 'outcome' } });
   }
   const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', link: links };
   if (page.total !== undefined) bundle.total = page.total;

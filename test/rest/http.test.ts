@@ -112,6 +112,18 @@ t.test('unknown routes get a 404 OperationOutcome', async (t) => {
   t.equal(s.json(response).resourceType, 'OperationOutcome');
 });
 
+t.test('an OperationOutcome carries its issues as narrative too, escaped as XHTML', async (t) => {
+  const s = await startTestServer(t);
+  const response = await s.request({ method: 'GET', url: '/fhir/Patient?birthdate=<1974&a>b', headers: { prefer: 'handling=strict' } });
+  t.equal(response.statusCode, 400);
+  const { text, issue } = s.json(response);
+  t.match(issue[0].diagnostics, /<1974/, 'the diagnostics quote the value, markup characters and all');
+  t.equal(text.status, 'generated');
+  t.match(text.div, /^<div xmlns="http:\/\/www\.w3\.org\/1999\/xhtml"><p>error \(/);
+  t.ok(text.div.includes(issue[0].diagnostics.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')), 'the diagnostics, escaped');
+  t.notMatch(text.div.slice(5, -6), /<(?!\/?p>)/, 'no markup but the paragraphs');
+});
+
 t.test('healthz and readyz', async (t) => {
   const s = await startTestServer(t);
   t.equal((await s.request({ method: 'GET', url: '/healthz' })).statusCode, 200);
@@ -135,7 +147,9 @@ t.test('the CapabilityStatement lists each stored type with what it supports', a
   const cs = s.json(response);
   t.equal(cs.resourceType, 'CapabilityStatement');
   t.equal(cs.fhirVersion, '4.0.1');
-  t.same(cs.format, ['application/fhir+json', 'json']);
+  t.same(cs.format, ['application/fhir+json', 'application/json'], 'the formats are MIME types (the binding to MimeType is required)');
+  t.equal(cs.text.status, 'generated', 'a narrative for people (dom-6)');
+  t.match(cs.text.div, /^<div xmlns="http:\/\/www\.w3\.org\/1999\/xhtml"><p>fhir-records-server .*Patient/);
   const byType = Object.fromEntries(cs.rest[0].resource.map((r: any) => [r.type, r.interaction.map((i: any) => i.code)]));
   for (const type of ['Patient', 'DocumentReference', 'Consent']) {
     t.ok(byType[type].includes('update') && byType[type].includes('delete'), type);

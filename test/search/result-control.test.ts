@@ -89,6 +89,7 @@ t.test('unknown parameters: ignored and reported, or 400 when strict', async (t)
   t.same(ids(b), ['p000']);
   const out = b.entry.find((e: any) => e.search.mode === 'outcome');
   t.match(out.resource.issue[0].diagnostics, /foo/);
+  t.match(out.fullUrl, /^urn:uuid:[0-9a-f-]{36}$/, 'the outcome entry has a fullUrl of its own (searchset entries need one)');
   const strict = await s.request({ method: 'GET', url: '/fhir/Patient?foo=bar', headers: { prefer: 'handling=strict' } });
   t.equal(strict.statusCode, 400);
   t.match(strict.body, /foo/);
@@ -97,6 +98,13 @@ t.test('unknown parameters: ignored and reported, or 400 when strict', async (t)
   const operator = await s.request({ method: 'GET', url: '/fhir/Patient?family[$ne]=x&family=%24ne' });
   t.equal(operator.statusCode, 200, 'operator-like text is just text');
   t.same(ids(s.json(operator)), []);
+});
+
+t.test('a link repeats the search as written: commas, colons and slashes unescaped, the rest percent-encoded', async (t) => {
+  const s = await startTestServer(t);
+  const b = await searchBundle(s, '?_type=Patient,Consent&identifier=http://x.test/a|1&name:contains=a%20b%26c&_count=1');
+  const self = b.link.find((l: any) => l.relation === 'self').url;
+  t.equal(self, 'http://fhir.test/fhir?_type=Patient,Consent&identifier=http://x.test/a%7C1&name:contains=a%20b%26c&_count=1');
 });
 
 t.test('POST _search with a form body', async (t) => {

@@ -128,6 +128,16 @@ t.test('a compartment search records the compartment patient; POST _search recor
   t.equal(queryOf(searched), 'family=chalmers');
 });
 
+t.test('a search without parameters has a query entity without an (empty, invalid) query', async (t) => {
+  const s = await startTestServer(t);
+  const p = await createResource(s, patient());
+  const { response, id } = await send(s, 'GET', `/fhir/Patient/${p.id}/DocumentReference`);
+  t.equal(response.statusCode, 200);
+  const event = await eventOf(t, s, id);
+  const queries = event.entity.filter((e: any) => e.role?.code === '24');
+  t.same(queries, [{ type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' } }]);
+});
+
 t.test('a create records action C with the new resource', async (t) => {
   const s = await startTestServer(t);
   const { response, id } = await send(s, 'POST', '/fhir/Patient', { payload: patient() });
