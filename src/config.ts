@@ -268,6 +268,11 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1
  */
 const DEFAULT_RESTRICTED_LABELS = ['R', 'V', 'ETH', 'GDIS', 'HIV', 'MST', 'PSY', 'SCA', 'SDV', 'SEX', 'STD', 'TBOO', 'SUD', 'BH'];
 
+/** RESTRICTED_LABELS (also read by `npm run auth`, to point out labels whose grant would change nothing). */
+export function restrictedLabelsFrom(env: NodeJS.ProcessEnv): string[] {
+  return env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS);
+}
+
 function auditTrailFrom(raw: string | undefined, auth: AuthConfig): boolean {
   if (raw === undefined || raw === '' || raw === 'on') return true;
   if (raw !== 'off') throw new Error(`AUDIT_TRAIL must be on or off; got "${raw}"`);
@@ -324,7 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     validation: validationFrom(env),
     auditTrail: auditTrailFrom(env.AUDIT_TRAIL, auth),
     consentDefault: consentDefaultFrom(env.CONSENT_DEFAULT),
-    restrictedLabels: env.RESTRICTED_LABELS === undefined ? DEFAULT_RESTRICTED_LABELS : listFrom(env.RESTRICTED_LABELS),
+    restrictedLabels: restrictedLabelsFrom(env),
     auth,
     authServer,
     bundleMaxEntries: intFrom(env, 'BUNDLE_MAX_ENTRIES', 1000),

@@ -1,5 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { hashClientSecret, isSecretDigest } from './client-secrets.js';
+import { BREAK_THE_GLASS, checkCodes } from './grants.js';
 import { WatchedJsonFile, writeJsonFile } from './json-file.js';
 import { isKnownScope, scopeList, STATIC_SCOPES } from './smart-scopes.js';
 
@@ -21,6 +22,16 @@ export interface ClientRecord {
   jwks_uri?: string;
   /** The SHA-256 digest of its secret (client-secrets.ts); the secret itself is never stored. */
   client_secret_hash?: string;
+  /** Security label codes its client_credentials tokens grant (the `security_labels` claim). */
+  security_labels?: string[];
+  /** Role codes of its client_credentials tokens (the `roles` claim). */
+  roles?: string[];
+  /**
+   * What it is for: v3 PurposeOfUse codes (TREAT, HPAYMT...) every token it gets carries (the
+   * `purpose_of_use` claim). BTG makes it an emergency-access app: its users' tokens break the
+   * glass, for users allowed to.
+   */
+  purpose_of_use?: string[];
 }
 
 /** What `add` takes: a record, with the secret itself rather than its digest. */
@@ -50,6 +61,16 @@ function checkClient(entry: Partial<ClientRecord>, where: string): ClientRecord 
   if (hasKeys && hasSecret) throw new Error(`${where}: give a key set or a secret, not both`);
   if (redirects.length === 0 && !hasKeys && !hasSecret) throw new Error(`${where}: needs redirect_uris (an app), or a key set or a secret (a backend service)`);
   if (redirects.length === 0 && !scopes.some((s) => s.startsWith('system/'))) throw new Error(`${where}: a backend service needs system/ scopes`);
+  const labels = checkCodes(entry.security_labels, `${where}: security_labels`, 'R, V, PSY');
+  const roles = checkCodes(entry.roles, `${where}: roles`, 'PRCP');
+  const purposes = checkCodes(entry.purpose_of_use, `${where}: purpose_of_use`, 'TREAT, HPAYMT');
+  // An app's tokens carry its user's labels and roles: the client's would never be used.
+  if ((labels || roles) && !((hasKeys || hasSecret) && scopes.some((s) => s.startsWith('system/')))) {
+    throw new Error(`${where}: security_labels and roles of a client go into its client_credentials tokens only: it needs system/ scopes and a key set or a secret (an app's tokens carry its user's)`);
+  }
+  if (purposes?.includes(BREAK_THE_GLASS) && !(redirects.length > 0 && scopes.some((s) => s.startsWith('user/')))) {
+    throw new Error(`${where}: purpose of use ${BREAK_THE_GLASS} is honoured only for users signed in with user/ scopes: it needs redirect_uris and user/ scopes`);
+  }
   return {
     client_id: entry.client_id,
     client_name: entry.client_name,
@@ -58,6 +79,9 @@ function checkClient(entry: Partial<ClientRecord>, where: string): ClientRecord 
     jwks: entry.jwks,
     jwks_uri: entry.jwks_uri,
     client_secret_hash: entry.client_secret_hash,
+    security_labels: labels,
+    roles,
+    purpose_of_use: purposes,
   };
 }
 

@@ -8,6 +8,7 @@ import { UserDirectory } from './users.js';
 
 export { authMethodOf, ClientRegistry } from './clients.js';
 export { generateClientSecret } from './client-secrets.js';
+export { splitCodes } from './grants.js';
 export { UserDirectory } from './users.js';
 
 /**

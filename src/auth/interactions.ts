@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 import type { ClientRegistry } from './clients.js';
+import { BREAK_THE_GLASS } from './grants.js';
 import { consentPage, errorPage, PAGE_HEADERS, signInPage } from './pages.js';
 import { scopeList } from './smart-scopes.js';
 import { patientOf, type UserDirectory } from './users.js';
@@ -50,6 +51,10 @@ export function interactionRoutes({ provider, users, clients, mountPath, asPubli
     const client = typeof clientId === 'string' ? await clients.byId(clientId) : undefined;
     return client?.client_name ?? client?.client_id ?? 'An application';
   };
+  const breaksGlass = async (clientId: unknown) => {
+    const client = typeof clientId === 'string' ? await clients.byId(clientId) : undefined;
+    return client?.purpose_of_use?.includes(BREAK_THE_GLASS) === true;
+  };
   const finish = async (request: UidRequest, reply: FastifyReply, result: Parameters<Provider['interactionResult']>[2], merge = true) => {
     const returnTo = await provider.interactionResult(asPublic(request.raw), reply.raw, result, { mergeWithLastSubmission: merge });
     return reply.code(303).header('cache-control', 'no-store').redirect(returnTo, 303);
@@ -76,7 +81,8 @@ export function interactionRoutes({ provider, users, clients, mountPath, asPubli
       const name = await clientName(interaction.params.client_id);
       if (interaction.prompt.name === 'login') return sendPage(reply, 200, signInPage({ path: path(interaction.uid), clientName: name }));
       if (interaction.prompt.name === 'consent') {
-        return sendPage(reply, 200, consentPage({ path: path(interaction.uid), clientName: name, scopes: scopeList(interaction.params.scope) }));
+        const scopes = scopeList(interaction.params.scope);
+        return sendPage(reply, 200, consentPage({ path: path(interaction.uid), clientName: name, scopes, breakGlass: await breaksGlass(interaction.params.client_id) }));
       }
       throw new errors.InvalidRequest(`this server does not handle the ${interaction.prompt.name} step`);
     }));
@@ -101,6 +107,9 @@ export function interactionRoutes({ provider, users, clients, mountPath, asPubli
       const user = await users.byId(accountId);
       if (scopeList(interaction.params.scope).includes('launch/patient') && (!user || !patientOf(user))) {
         return finish(request, reply, { error: 'access_denied', error_description: 'launch/patient was asked for, but this user is not linked to a Patient' }, false);
+      }
+      if ((await breaksGlass(interaction.params.client_id)) && !user?.breakGlass) {
+        return finish(request, reply, { error: 'access_denied', error_description: 'this app is for break-the-glass access, which this user is not allowed' }, false);
       }
       const grant = interaction.grantId
         ? await provider.Grant.find(interaction.grantId)

@@ -58,11 +58,15 @@ export function signInPage(input: { path: string; clientName: string; error?: st
 }
 
 /** The scopes the app asks for, to allow or deny. */
-export function consentPage(input: { path: string; clientName: string; scopes: string[] }): string {
+export function consentPage(input: { path: string; clientName: string; scopes: string[]; breakGlass?: boolean }): string {
   const items = input.scopes.map((s) => `<li><code>${escapeHtml(s)}</code>: ${escapeHtml(describeScope(s))}</li>`).join('');
+  const warning = input.breakGlass
+    ? '<p class="error" role="alert"><strong>Break-the-glass access</strong>: you will see restricted records and those patients\' ' +
+      'privacy choices withhold, and every access is recorded for review. Allow only in an emergency.</p>'
+    : '';
   return page(
     'Allow access?',
-    `<p><strong>${escapeHtml(input.clientName)}</strong> asks to:</p><ul>${items}</ul>` +
+    `${warning}<p><strong>${escapeHtml(input.clientName)}</strong> asks to:</p><ul>${items}</ul>` +
       `<form method="post" action="${escapeHtml(input.path)}/confirm"><button type="submit" id="allow">Allow</button></form>` +
       `<form method="post" action="${escapeHtml(input.path)}/abort"><button type="submit" id="deny">Deny</button></form>`,
   );

@@ -5,6 +5,7 @@ import type { AuthServerConfig } from '../config.js';
 import { CLIENT_ASSERTION_ALGORITHMS, CLIENT_AUTH_METHODS } from './client-auth.js';
 import { clientSecretMatches } from './client-secrets.js';
 import type { ClientRegistry } from './clients.js';
+import { grantClaims } from './grants.js';
 import type { ProviderKeys } from './keys.js';
 import { scopeCovered, scopeList, STATIC_SCOPES } from './smart-scopes.js';
 import { stateAdapter } from './state-store.js';
@@ -98,13 +99,19 @@ export function createProvider({ settings, baseUrl, db, users, clients, keys }: 
         claims: async () => ({ sub: user.id, ...(user.fhirUser ? { fhirUser: fhirUserUrl(baseUrl, user.fhirUser) } : {}) }),
       };
     },
-    // The claims our resource server reads (src/security/authenticate.ts): fhirUser, and patient with launch/patient.
+    // The claims our resource server reads (src/security/authenticate.ts): fhirUser, patient with
+    // launch/patient, and the user's or (client_credentials) the client's grants (grants.ts).
     extraTokenClaims: async (_ctx, token) => {
-      if (!('accountId' in token) || !token.accountId) return undefined;
+      const client = token.clientId ? await clients.byId(token.clientId) : undefined;
+      if (!('accountId' in token) || !token.accountId) return grantClaims(client);
       const user = await users.byId(token.accountId);
       if (!user) return undefined;
       const patient = scopeList(token.scope).includes('launch/patient') ? patientOf(user) : undefined;
-      return { ...(user.fhirUser ? { fhirUser: fhirUserUrl(baseUrl, user.fhirUser) } : {}), ...(patient ? { patient } : {}) };
+      return {
+        ...(user.fhirUser ? { fhirUser: fhirUserUrl(baseUrl, user.fhirUser) } : {}),
+        ...(patient ? { patient } : {}),
+        ...grantClaims(client, user),
+      };
     },
     interactions: { url: (_ctx, interaction) => `${settings.mountPath}/interaction/${interaction.uid}` },
     // Browser apps may call the token endpoint from the origins of their redirect URIs.

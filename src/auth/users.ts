@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import { checkCodes } from './grants.js';
 import { WatchedJsonFile, writeJsonFile } from './json-file.js';
 
 /** A person who can sign in at the built-in authorization server. */
@@ -11,11 +12,40 @@ export interface UserRecord {
   passwordHash: string;
   /** The user's FHIR resource, `Patient/123` or `Practitioner/456`: the `fhirUser` claim; a Patient is the launch patient. */
   fhirUser?: string;
+  /** Security label codes (R, PSY...) the user's tokens grant: the `security_labels` claim. */
+  securityLabels?: string[];
+  /** Role codes (PRCP...), matched against Consent actors' roles: the `roles` claim. */
+  roles?: string[];
+  /** May break the glass: only then does an app registered for purpose of use BTG put BTG in the user's tokens. */
+  breakGlass?: boolean;
+}
+
+/** What `add` takes. */
+export interface UserInput {
+  username: string;
+  password: string;
+  fhirUser?: string;
+  securityLabels?: string[];
+  roles?: string[];
+  breakGlass?: boolean;
 }
 
 const USERNAME = /^[A-Za-z0-9._@+-]{1,128}$/;
 const FHIR_USER = /^(Patient|Practitioner|PractitionerRole|RelatedPerson|Person)\/[A-Za-z0-9\-.]{1,64}$/;
 export const MIN_PASSWORD_LENGTH = 8;
+
+/** The grants of a user record, checked; `where` names it in errors. */
+function checkGrants(entry: Partial<UserRecord>, where: string): Pick<UserRecord, 'securityLabels' | 'roles' | 'breakGlass'> {
+  if (entry.breakGlass !== undefined && typeof entry.breakGlass !== 'boolean') throw new Error(`${where}: breakGlass must be true or false`);
+  if (entry.breakGlass && !entry.fhirUser?.startsWith('Practitioner')) {
+    throw new Error(`${where}: only a practitioner may break the glass (give a fhirUser Practitioner/... or PractitionerRole/...)`);
+  }
+  return {
+    securityLabels: checkCodes(entry.securityLabels, `${where}: securityLabels`, 'R, V, PSY'),
+    roles: checkCodes(entry.roles, `${where}: roles`, 'PRCP'),
+    breakGlass: entry.breakGlass || undefined,
+  };
+}
 
 function parseUsers(raw: unknown, path: string): UserRecord[] {
   const list = (raw as { users?: unknown })?.users;
@@ -28,7 +58,7 @@ function parseUsers(raw: unknown, path: string): UserRecord[] {
     if (entry.fhirUser !== undefined && (typeof entry.fhirUser !== 'string' || !FHIR_USER.test(entry.fhirUser))) {
       throw new Error(`${where}: fhirUser must look like Patient/123 or Practitioner/456`);
     }
-    return { id: entry.id, username: entry.username, passwordHash: entry.passwordHash, fhirUser: entry.fhirUser };
+    return { id: entry.id, username: entry.username, passwordHash: entry.passwordHash, fhirUser: entry.fhirUser, ...checkGrants(entry, where) };
   });
 }
 
@@ -67,11 +97,12 @@ export class UserDirectory {
     return this.file.read();
   }
 
-  /** Adds a user (or, with `replace`, changes an existing one's password and fhirUser). */
-  async add(input: { username: string; password: string; fhirUser?: string }, replace = false): Promise<UserRecord> {
+  /** Adds a user (or, with `replace`, changes an existing one's password, fhirUser and grants). */
+  async add(input: UserInput, replace = false): Promise<UserRecord> {
     if (!USERNAME.test(input.username)) throw new Error('username: 1 to 128 letters, digits or . _ @ + -');
     if (input.password.length < MIN_PASSWORD_LENGTH) throw new Error(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
     if (input.fhirUser !== undefined && !FHIR_USER.test(input.fhirUser)) throw new Error('fhirUser must look like Patient/123 or Practitioner/456');
+    const grants = checkGrants(input, 'the user');
     const users = await this.file.read();
     const existing = users.find((u) => u.username === input.username);
     if (existing && !replace) throw new Error(`user ${input.username} exists already (use --replace to change it)`);
@@ -80,6 +111,7 @@ export class UserDirectory {
       username: input.username,
       passwordHash: await hash(input.password),
       fhirUser: input.fhirUser,
+      ...grants,
     };
     await writeJsonFile(this.file.path, { users: [...users.filter((u) => u !== existing), user] });
     return user;
