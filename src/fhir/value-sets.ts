@@ -93,3 +93,28 @@ export function expandValueSet(canonical: string): Expansion | undefined {
   expansions.set(url, expansion ?? null);
   return expansion;
 }
+
+const displays = new Map<string, Map<string, string[]> | null>();
+
+/**
+ * The displays a code of a shipped CodeSystem may carry (its display and designations), by
+ * code; undefined for a system that is not shipped. Built once per system.
+ */
+export function conceptDisplays(system: string): Map<string, string[]> | undefined {
+  let known = displays.get(system);
+  if (known === undefined) {
+    const codeSystem = find(codeSystems, system);
+    known = codeSystem?.concept ? new Map() : null;
+    if (known) addDisplays(codeSystem!.concept, known);
+    displays.set(system, known);
+  }
+  return known ?? undefined;
+}
+
+function addDisplays(concepts: CodeSystemConcept[] | undefined, into: Map<string, string[]>): void {
+  for (const concept of concepts ?? []) {
+    const names = [concept.display, ...(concept.designation ?? []).map((d) => d.value)].filter((d): d is string => typeof d === 'string');
+    if (names.length > 0) into.set(concept.code, names);
+    addDisplays(concept.concept, into);
+  }
+}

@@ -41,11 +41,11 @@ export class ProfileRegistry {
     return this.stored.get(url) ?? this.fromFiles.get(url);
   }
 
-  /** Reloads the stored profiles when another write changed them since the last look. */
-  async refresh(): Promise<void> {
-    if (!this.source) return;
+  /** Reloads the stored profiles when another write changed them since the last look; true when it did. */
+  async refresh(): Promise<boolean> {
+    if (!this.source) return false;
     const version = await this.source.changeCount('StructureDefinition');
-    if (version === this.seenCounter) return;
+    if (version === this.seenCounter) return false;
     const definitions = await this.source.policyResources<StructureDefinition>('StructureDefinition', {}, MAX_STORED_PROFILES);
     const stored = new Map<string, StructureDefinition>();
     const versions = new Map<string, string>();
@@ -61,6 +61,7 @@ export class ProfileRegistry {
     this.stored = stored;
     this.storedVersions = versions;
     this.seenCounter = version;
+    return true;
   }
 
   /** Called after a StructureDefinition was written or deleted here: this instance reloads at once (the store moved the counter for the others). */

@@ -3,11 +3,14 @@ import { issue } from '../outcome.js';
 import { checkBinding } from './bindings.js';
 import { checkCardinality } from './cardinality.js';
 import { baseTree, type CompiledTree, type ElementNode, type TypeRef } from './compile.js';
+import { noteUnknownExtension } from './extensions.js';
 import { checkFixedAndPattern } from './fixed-pattern.js';
 import { checkInvariants } from './invariants.js';
 import { describe, primitiveProblem } from './primitives.js';
 import { checkReference } from './references.js';
+import { enterResource, isContainedElement } from './resource-scope.js';
 import { assignSlices } from './slicing.js';
+import { checkCoding } from './terminology.js';
 import { MAX_DEPTH, type WalkContext } from './walk-context.js';
 
 /**
@@ -16,22 +19,24 @@ import { MAX_DEPTH, type WalkContext } from './walk-context.js';
  * cardinality, primitive format, binding, reference, fixed/pattern, slicing and invariant
  * checks. Locations are FHIRPath: `Patient.name[0].given[1]`, `Patient.deceased.ofType(dateTime)`.
  */
-export function walkResource(ctx: WalkContext, tree: CompiledTree, resource: Record<string, unknown>, location: string): void {
-  visitObject(ctx, tree, tree.root, resource, location, true);
-  const env = ctx.fhirpathEnv;
-  ctx.fhirpathEnv = { ...env, resource };
-  checkInvariants(ctx, tree.root.constraints, resource, location);
-  ctx.fhirpathEnv = env;
+export function walkResource(ctx: WalkContext, tree: CompiledTree, resource: Record<string, unknown>, location: string, contained = false): void {
+  const leave = enterResource(ctx, resource, contained);
+  try {
+    visitObject(ctx, tree, tree.root, resource, location, true);
+    checkInvariants(ctx, tree.root.constraints, resource, location);
+  } finally {
+    leave();
+  }
 }
 
 /** A resource inside a resource (contained, Bundle.entry.resource): validated by its own type. */
-function visitInnerResource(ctx: WalkContext, value: Record<string, unknown>, location: string): void {
+function visitInnerResource(ctx: WalkContext, node: ElementNode, value: Record<string, unknown>, location: string): void {
   const type = value.resourceType;
   if (typeof type !== 'string' || !isR4ResourceType(type)) {
     ctx.issues.push(issue('error', 'structure', `resourceType ${describe(type)} is not an R4 resource type`, [location]));
     return;
   }
-  walkResource(ctx, baseTree(type)!, value, location);
+  walkResource(ctx, baseTree(type)!, value, location, isContainedElement(node));
 }
 
 function visitObject(
@@ -185,7 +190,7 @@ function visitValue(
   }
   const object = value as Record<string, unknown>;
   if (type.code === 'Resource' || isR4ResourceType(type.code)) {
-    visitInnerResource(ctx, object, location);
+    visitInnerResource(ctx, node, object, location);
     return;
   }
   const dataType = node.children.length > 0 ? undefined : baseTree(type.code);
@@ -207,6 +212,7 @@ function visitValue(
     const profile = ctx.profileTree(url);
     if (profile) visitObject(ctx, profile, profile.root, object, location);
     if (profile) checkInvariants(ctx, profile.root.constraints, object, location);
+    else if (url === object.url) noteUnknownExtension(ctx, url, location);
   }
 }
 
@@ -215,6 +221,7 @@ function checkValueRules(ctx: WalkContext, node: ElementNode, type: TypeRef, val
   if (node.fixed !== undefined || node.pattern !== undefined) checkFixedAndPattern(ctx, node, value, location);
   if (node.binding) checkBinding(ctx, node, type.code, value, location);
   if (type.code === 'Reference') checkReference(ctx, type, value as never, location);
+  else if (type.code === 'Coding') checkCoding(ctx, value, location);
 }
 
 /** ext-1: an extension has either a value or nested extensions, never both. */
