@@ -30,6 +30,18 @@ function readNextFile(): boolean {
   return true;
 }
 
+/**
+ * A ValueSet or CodeSystem of an implementation guide the server ships (profiles/): used like
+ * the R4 ones. Registered at start-up, before any validation looks the URL up.
+ */
+export function addTerminology(resource: ValueSet | CodeSystem): void {
+  if (!resource.url) return;
+  if (resource.resourceType === 'ValueSet') valueSets.set(resource.url, resource);
+  else codeSystems.set(resource.url, resource);
+  expansions.delete(resource.url);
+  displays.delete(resource.url);
+}
+
 function find<T>(map: Map<string, T>, url: string): T | undefined {
   while (!map.has(url) && readNextFile());
   return map.get(url);

@@ -14,6 +14,8 @@ const SYNTAX_VALUE_SETS: Record<string, string> = {
   'http://hl7.org/fhir/ValueSet/languages': LANGUAGE_SYSTEM,
   'http://hl7.org/fhir/ValueSet/all-languages': LANGUAGE_SYSTEM,
   'http://hl7.org/fhir/ValueSet/mimetypes': MEDIA_TYPE_SYSTEM,
+  // US Core's: tags of a language and region only, a subset of BCP-47.
+  'http://hl7.org/fhir/us/core/ValueSet/simple-language': LANGUAGE_SYSTEM,
 };
 
 export function syntaxSystemOf(valueSet: string): string | undefined {

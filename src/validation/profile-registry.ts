@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StructureDefinition } from 'fhir/r4';
+import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import { addTerminology } from '../fhir/value-sets.js';
 import type { DefinitionSource } from '../store/index.js';
 
 /**
@@ -20,7 +21,10 @@ export class ProfileRegistry {
 
   constructor(private readonly source: DefinitionSource | undefined) {}
 
-  /** Reads every *.json file of the folder: a StructureDefinition, an array or a Bundle of them. */
+  /**
+   * Reads every *.json file of the folder: a StructureDefinition, an array or a Bundle of them.
+   * ValueSets and CodeSystems there (an IG's terminology) join the R4 ones for binding checks.
+   */
   loadFolder(folder: string): number {
     let files: string[];
     try {
@@ -30,7 +34,10 @@ export class ProfileRegistry {
     }
     for (const file of files) {
       const parsed = JSON.parse(readFileSync(join(folder, file), 'utf8')) as unknown;
-      for (const definition of definitionsIn(parsed)) this.fromFiles.set(definition.url, definition);
+      for (const resource of resourcesIn(parsed)) {
+        if (resource.resourceType === 'StructureDefinition') this.fromFiles.set(resource.url, resource);
+        else addTerminology(resource);
+      }
     }
     return this.fromFiles.size;
   }
@@ -70,10 +77,13 @@ export class ProfileRegistry {
   }
 }
 
-function definitionsIn(parsed: unknown): StructureDefinition[] {
-  if (Array.isArray(parsed)) return parsed.flatMap(definitionsIn);
-  const resource = parsed as { resourceType?: string; entry?: { resource?: unknown }[] };
-  if (resource?.resourceType === 'Bundle') return (resource.entry ?? []).flatMap((e) => definitionsIn(e.resource));
-  if (resource?.resourceType === 'StructureDefinition') return [resource as StructureDefinition];
+type FolderResource = StructureDefinition | ValueSet | CodeSystem;
+const FOLDER_TYPES = new Set(['StructureDefinition', 'ValueSet', 'CodeSystem']);
+
+function resourcesIn(parsed: unknown): FolderResource[] {
+  if (Array.isArray(parsed)) return parsed.flatMap(resourcesIn);
+  const resource = parsed as { resourceType?: string; url?: unknown; entry?: { resource?: unknown }[] };
+  if (resource?.resourceType === 'Bundle') return (resource.entry ?? []).flatMap((e) => resourcesIn(e.resource));
+  if (FOLDER_TYPES.has(resource?.resourceType ?? '') && typeof resource.url === 'string') return [resource as FolderResource];
   return [];
 }
