@@ -15,15 +15,18 @@ import type { WalkContext } from './walk-context.js';
 export function checkBinding(ctx: WalkContext, node: ElementNode, typeCode: string, value: unknown, location: string): void {
   const binding = node.binding!;
   if (binding.strength === 'example') return;
-  if (binding.expansion === undefined) binding.expansion = expandValueSet(binding.valueSet) ?? null;
+  if (binding.expansion === undefined) {
+    binding.expansion = expandValueSet(binding.valueSet) ?? null;
+    binding.syntaxSystem = syntaxSystemOf(binding.valueSet) ?? null;
+  }
   const expansion = binding.expansion;
   const severity = binding.strength === 'required' ? 'error' : 'warning';
   const where = () => `the value set ${binding.valueSet.split('|')[0]} (${binding.strength})`;
-  if (!expansion) {
-    if (binding.syntaxSystem === undefined) binding.syntaxSystem = syntaxSystemOf(binding.valueSet) ?? null;
-    if (binding.syntaxSystem) checkBySyntax(ctx, binding.syntaxSystem, severity, where, typeCode, value, location);
-    return;
+  if (binding.syntaxSystem) {
+    // R4's `languages` lists common tags for a preferred binding; any other well-formed tag may still be used.
+    if (checkBySyntax(ctx, binding.syntaxSystem, severity, where, typeCode, value, location) || !expansion) return;
   }
+  if (!expansion) return;
   const inSet = (c: Coding) => (c.system ? expansion.members.has(`${c.system}|${c.code}`) : expansion.codes.has(c.code ?? ''));
   if (typeCode === 'code' && typeof value === 'string') {
     if (!expansion.codes.has(value)) {
@@ -48,7 +51,7 @@ export function checkBinding(ctx: WalkContext, node: ElementNode, typeCode: stri
  * A binding to all languages or all media types, which no file lists: a `code` must follow the
  * grammar (whatever the strength: the element's codes have no other system), and a Coding of
  * another system is judged by the strength. Codings of the system itself are checked with
- * every Coding (terminology.ts).
+ * every Coding (terminology.ts). True when it reported a problem.
  */
 function checkBySyntax(
   ctx: WalkContext,
@@ -58,14 +61,16 @@ function checkBySyntax(
   typeCode: string,
   value: unknown,
   location: string,
-): void {
+): boolean {
   if (typeCode === 'code' && typeof value === 'string') {
     const problem = syntaxProblem(system, value);
     if (problem) ctx.issues.push(issue('error', 'code-invalid', `${quote(value)} ${problem}`, [location]));
-    return;
+    return problem !== undefined;
   }
   const codings = typeCode === 'Coding' ? [value as Coding] : typeCode === 'CodeableConcept' ? ((value as CodeableConcept).coding ?? []) : [];
   if (codings.length > 0 && !codings.some((c) => c.system === system)) {
     ctx.issues.push(issue(severity, 'code-invalid', `needs a coding of ${system} to be in ${where()}`, [location]));
+    return true;
   }
+  return false;
 }
