@@ -212,7 +212,7 @@ function visitValue(
     const profile = ctx.profileTree(url);
     if (profile) visitObject(ctx, profile, profile.root, object, location);
     if (profile) checkInvariants(ctx, profile.root.constraints, object, location);
-    else if (url === object.url) noteUnknownExtension(ctx, url, location);
+    else if (url === object.url) noteUnknownExtension(ctx, node, url, location);
   }
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FHIR_JSON_HEADERS, startTestServer } from '../helpers/server.js';
-import { create, errors, summary, warnings } from '../helpers/validation.js';
+import { create, errors, fixture, summary, warnings } from '../helpers/validation.js';
 
 const UNKNOWN = 'http://example.org/fhir/StructureDefinition/favourite-colour';
 const withUnknown = () => ({ resourceType: 'Patient', extension: [{ url: UNKNOWN, valueString: 'green' }] });
@@ -40,6 +40,10 @@ t.test('UNKNOWN_EXTENSIONS=reject refuses them, also nested ones, and knows exte
   t.same(summary(s.json(validate).issue.filter((i: any) => i.severity === 'error')), ['error extension Patient.extension[0]']);
 
   t.equal((await create(s, withKnown())).status, 201, 'HL7\'s R4 extensions are known');
+  const usCore = await create(s, fixture('us-core-patient-example.json'));
+  t.equal(usCore.status, 201, 'the parts of a known complex extension (us-core-race\'s ombCategory) are not unknown extensions');
+  const unknownComplex = await create(s, { resourceType: 'Patient', extension: [{ url: UNKNOWN, extension: [{ url: 'part', valueString: 'x' }] }] });
+  t.same(summary(errors(unknownComplex.issues)), ['error extension Patient.extension[0]'], 'an unknown complex extension is reported once');
 
   const definition = {
     resourceType: 'StructureDefinition',

@@ -101,6 +101,12 @@ t.test('references inside a Bundle resolve against its entries\' fullUrls', asyn
     ],
   });
 
+  t.test('$validate takes any R4 type, stored or not, and no other', async (t) => {
+    const unknown = await s.request({ method: 'POST', url: '/fhir/Nonsense/$validate', headers: FHIR_JSON_HEADERS, payload: { resourceType: 'Nonsense' } });
+    t.equal(unknown.statusCode, 404);
+    t.same(errors(await validate(s, { resourceType: 'Practitioner', text: narrative })), []);
+  });
+
   t.test('a urn:uuid reference to an entry of a wrong type is an error', async (t) => {
     const issues = await validate(s, collection({ resourceType: 'Practitioner', text: narrative }));
     t.same(summary(errors(issues)), ['error value Bundle.entry[1].resource.managingOrganization.reference']);
