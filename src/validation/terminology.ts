@@ -8,7 +8,8 @@ import type { WalkContext } from './walk-context.js';
 /**
  * What can be known of any Coding without a terminology server: a BCP-47 or BCP-13 code must
  * be well-formed, and a display must be one the code system gives the code (its display or a
- * designation, ignoring case and spacing) when the code system ships with the R4 definitions.
+ * designation, exactly: HL7's validator is as strict) when the code system ships with the R4
+ * definitions.
  * A wrong display is a warning unless DISPLAY_MISMATCH=error (validator_cli's
  * -display-issues-are-warnings is the same choice).
  */
@@ -23,10 +24,6 @@ export function checkCoding(ctx: WalkContext, value: unknown, location: string):
   if (typeof display !== 'string') return;
   const known = conceptDisplays(system)?.get(code);
   if (!known || known.includes(display)) return;
-  const wanted = normalized(display);
-  if (known.some((d) => normalized(d) === wanted)) return;
   const text = `the display ${quote(display)} is not the one ${system}|${code} has: ${quote(known[0])}`;
   ctx.issues.push(issue(ctx.displayMismatch, 'invalid', text, [`${location}.display`]));
 }
-
-const normalized = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();

@@ -14,10 +14,8 @@ t.test('terminology checked offline', async (t) => {
     t.equal(wrong.status, 201);
     t.same(about(warnings(wrong.issues), 'invalid'), ['warning invalid Patient.maritalStatus.coding[0].display']);
     t.match(warnings(wrong.issues).find((i) => i.code === 'invalid')?.diagnostics, /"Wed" is not the one .*\|M has: "Married"/);
-    for (const display of ['Married', '  married ']) {
-      const right = await create(s, married(display));
-      t.same(about(right.issues, 'invalid'), [], display);
-    }
+    t.same(about((await create(s, married('Married'))).issues, 'invalid'), []);
+    t.same(about((await create(s, married('married'))).issues, 'invalid'), ['warning invalid Patient.maritalStatus.coding[0].display'], 'case counts, as for HL7\'s validator');
     // Codings without a binding are checked too (meta.tag), and unknown systems are not.
     const tag = await create(s, { resourceType: 'Patient', meta: { tag: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'HTEST', display: 'not it' }] } });
     t.same(about(tag.issues, 'invalid'), ['warning invalid Patient.meta.tag[0].display']);
