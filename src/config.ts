@@ -70,11 +70,21 @@ function metricsFrom(env: NodeJS.ProcessEnv, auth: AuthConfig): MetricsConfig {
   return { enabled: raw === 'true', token };
 }
 
-/** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated). */
+/** PROFILES_DIR, REQUIRE_KNOWN_PROFILES, REQUIRED_PROFILES (Type=url pairs, comma-separated), UNKNOWN_EXTENSIONS, DISPLAY_MISMATCH. */
 export interface ValidationConfig {
   profilesDir: string;
   requireKnownProfiles: boolean;
   requiredProfiles: Record<string, string[]>;
+  /** An extension no known StructureDefinition defines: accept (default), warn or reject. */
+  unknownExtensions: 'accept' | 'warn' | 'reject';
+  /** A coding whose display is not its shipped code system's: a warning (default) or an error. */
+  displayMismatch: 'warning' | 'error';
+}
+
+function choiceFrom<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[]): T {
+  const raw = env[name] || allowed[0];
+  if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(', ')}; got "${raw}"`);
+  return raw as T;
 }
 
 function validationFrom(env: NodeJS.ProcessEnv): ValidationConfig {
@@ -90,6 +100,8 @@ function validationFrom(env: NodeJS.ProcessEnv): ValidationConfig {
     profilesDir: env.PROFILES_DIR || fileURLToPath(new URL('../profiles', import.meta.url)),
     requireKnownProfiles: strict === 'true',
     requiredProfiles,
+    unknownExtensions: choiceFrom(env, 'UNKNOWN_EXTENSIONS', ['accept', 'warn', 'reject'] as const),
+    displayMismatch: choiceFrom(env, 'DISPLAY_MISMATCH', ['warning', 'error'] as const),
   };
 }
 

@@ -30,6 +30,18 @@ function readNextFile(): boolean {
   return true;
 }
 
+/**
+ * A ValueSet or CodeSystem of an implementation guide the server ships (profiles/): used like
+ * the R4 ones. Registered at start-up, before any validation looks the URL up.
+ */
+export function addTerminology(resource: ValueSet | CodeSystem): void {
+  if (!resource.url) return;
+  if (resource.resourceType === 'ValueSet') valueSets.set(resource.url, resource);
+  else codeSystems.set(resource.url, resource);
+  expansions.delete(resource.url);
+  displays.delete(resource.url);
+}
+
 function find<T>(map: Map<string, T>, url: string): T | undefined {
   while (!map.has(url) && readNextFile());
   return map.get(url);
@@ -92,4 +104,29 @@ export function expandValueSet(canonical: string): Expansion | undefined {
   }
   expansions.set(url, expansion ?? null);
   return expansion;
+}
+
+const displays = new Map<string, Map<string, string[]> | null>();
+
+/**
+ * The displays a code of a shipped CodeSystem may carry (its display and designations), by
+ * code; undefined for a system that is not shipped. Built once per system.
+ */
+export function conceptDisplays(system: string): Map<string, string[]> | undefined {
+  let known = displays.get(system);
+  if (known === undefined) {
+    const codeSystem = find(codeSystems, system);
+    known = codeSystem?.concept ? new Map() : null;
+    if (known) addDisplays(codeSystem!.concept, known);
+    displays.set(system, known);
+  }
+  return known ?? undefined;
+}
+
+function addDisplays(concepts: CodeSystemConcept[] | undefined, into: Map<string, string[]>): void {
+  for (const concept of concepts ?? []) {
+    const names = [concept.display, ...(concept.designation ?? []).map((d) => d.value)].filter((d): d is string => typeof d === 'string');
+    if (names.length > 0) into.set(concept.code, names);
+    addDisplays(concept.concept, into);
+  }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { methodNotAllowed, notImplemented } from '../outcome.js';
+import { isR4ResourceType } from '../fhir/structure-definitions.js';
+import { methodNotAllowed, notFound, notImplemented } from '../outcome.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { validateOperation } from '../services/validate.js';
 import { sendJson } from './reply.js';
@@ -30,11 +31,17 @@ function unsupportedOperation(app: FastifyInstance) {
   };
 }
 
+/** Validating stores nothing, so a body of any R4 type can be checked (a document Bundle, a Practitioner). */
+function validatableType(type: string): string {
+  if (!isR4ResourceType(type)) throw notFound(`"${type.slice(0, 64)}" is not an R4 resource type`);
+  return type;
+}
+
 /** Operations on a type or an instance: $validate; and the answer to operations the server does not have. */
 export function operationRoutes(deps: ServiceDeps) {
   return async (app: FastifyInstance) => {
     app.post<{ Params: { type: string } }>('/:type/$validate', async (request, reply) => {
-      const report = await validateOperation(deps, request.ctx, storedType(request.params.type), undefined, request.body);
+      const report = await validateOperation(deps, request.ctx, validatableType(request.params.type), undefined, request.body);
       return sendJson(request, reply, 200, report);
     });
 

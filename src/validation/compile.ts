@@ -42,7 +42,8 @@ export interface ElementNode {
   /** JSON key (without `_`) → the child element and the type that key stands for. */
   byKey: Map<string, { node: ElementNode; type: TypeRef }>;
   contentReference?: string;
-  binding?: { strength: string; valueSet: string; expansion?: Expansion | null };
+  /** expansion and syntaxSystem (BCP-47, BCP-13: checked by grammar) are filled in at first use. */
+  binding?: { strength: string; valueSet: string; expansion?: Expansion | null; syntaxSystem?: string | null };
   constraints: CompiledConstraint[];
   fixed?: unknown;
   pattern?: unknown;

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StructureDefinition } from 'fhir/r4';
+import type { CodeSystem, StructureDefinition, ValueSet } from 'fhir/r4';
+import { addTerminology } from '../fhir/value-sets.js';
 import type { DefinitionSource } from '../store/index.js';
 
 /**
@@ -20,7 +21,10 @@ export class ProfileRegistry {
 
   constructor(private readonly source: DefinitionSource | undefined) {}
 
-  /** Reads every *.json file of the folder: a StructureDefinition, an array or a Bundle of them. */
+  /**
+   * Reads every *.json file of the folder: a StructureDefinition, an array or a Bundle of them.
+   * ValueSets and CodeSystems there (an IG's terminology) join the R4 ones for binding checks.
+   */
   loadFolder(folder: string): number {
     let files: string[];
     try {
@@ -30,7 +34,10 @@ export class ProfileRegistry {
     }
     for (const file of files) {
       const parsed = JSON.parse(readFileSync(join(folder, file), 'utf8')) as unknown;
-      for (const definition of definitionsIn(parsed)) this.fromFiles.set(definition.url, definition);
+      for (const resource of resourcesIn(parsed)) {
+        if (resource.resourceType === 'StructureDefinition') this.fromFiles.set(resource.url, resource);
+        else addTerminology(resource);
+      }
     }
     return this.fromFiles.size;
   }
@@ -41,11 +48,11 @@ export class ProfileRegistry {
     return this.stored.get(url) ?? this.fromFiles.get(url);
   }
 
-  /** Reloads the stored profiles when another write changed them since the last look. */
-  async refresh(): Promise<void> {
-    if (!this.source) return;
+  /** Reloads the stored profiles when another write changed them since the last look; true when it did. */
+  async refresh(): Promise<boolean> {
+    if (!this.source) return false;
     const version = await this.source.changeCount('StructureDefinition');
-    if (version === this.seenCounter) return;
+    if (version === this.seenCounter) return false;
     const definitions = await this.source.policyResources<StructureDefinition>('StructureDefinition', {}, MAX_STORED_PROFILES);
     const stored = new Map<string, StructureDefinition>();
     const versions = new Map<string, string>();
@@ -61,6 +68,7 @@ export class ProfileRegistry {
     this.stored = stored;
     this.storedVersions = versions;
     this.seenCounter = version;
+    return true;
   }
 
   /** Called after a StructureDefinition was written or deleted here: this instance reloads at once (the store moved the counter for the others). */
@@ -69,10 +77,13 @@ export class ProfileRegistry {
   }
 }
 
-function definitionsIn(parsed: unknown): StructureDefinition[] {
-  if (Array.isArray(parsed)) return parsed.flatMap(definitionsIn);
-  const resource = parsed as { resourceType?: string; entry?: { resource?: unknown }[] };
-  if (resource?.resourceType === 'Bundle') return (resource.entry ?? []).flatMap((e) => definitionsIn(e.resource));
-  if (resource?.resourceType === 'StructureDefinition') return [resource as StructureDefinition];
+type FolderResource = StructureDefinition | ValueSet | CodeSystem;
+const FOLDER_TYPES = new Set(['StructureDefinition', 'ValueSet', 'CodeSystem']);
+
+function resourcesIn(parsed: unknown): FolderResource[] {
+  if (Array.isArray(parsed)) return parsed.flatMap(resourcesIn);
+  const resource = parsed as { resourceType?: string; url?: unknown; entry?: { resource?: unknown }[] };
+  if (resource?.resourceType === 'Bundle') return (resource.entry ?? []).flatMap((e) => resourcesIn(e.resource));
+  if (FOLDER_TYPES.has(resource?.resourceType ?? '') && typeof resource.url === 'string') return [resource as FolderResource];
   return [];
 }

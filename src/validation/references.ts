@@ -3,23 +3,40 @@ import { isR4ResourceType } from '../fhir/structure-definitions.js';
 import { issue } from '../outcome.js';
 import type { TypeRef } from './compile.js';
 import { quote } from './primitives.js';
+import { bundleTargetType } from './resource-scope.js';
 import type { WalkContext } from './walk-context.js';
 
 /**
  * Reference.reference: `Type/id` (optionally `/_history/vid`), an absolute URL, `#contained`,
- * `urn:uuid:` or `urn:oid:`. When the target type can be read from it, it must be one the
- * element allows (its targetProfile). Whether `#id` names a contained resource is ref-1's job.
+ * `urn:uuid:` or `urn:oid:`. The type of the target, when it can be known, must be one the
+ * element allows (its targetProfile): read from the reference itself, from the contained
+ * resource `#id` names, or from the Bundle entry whose fullUrl it is. Whether `#id` names a
+ * contained resource at all is ref-1's job.
  */
 const RELATIVE = /^([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
 const URN = /^urn:(uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|oid:[0-2](\.(0|[1-9][0-9]*))+)$/;
 const TYPE_IN_URL = /\/([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/** `Patient?identifier=...`: resolved by the server when a transaction or batch is processed. */
+const CONDITIONAL = /^[A-Z][A-Za-z]+\?\S+$/;
 
 export function checkReference(ctx: WalkContext, type: TypeRef, value: Reference, location: string): void {
   const reference = value.reference;
-  if (typeof reference !== 'string' || reference.startsWith('#') || URN.test(reference)) return;
+  if (typeof reference !== 'string') return;
   let targetType: string | undefined;
-  if (RELATIVE.test(reference)) {
+  let target = 'a';
+  if (reference.startsWith('#')) {
+    if (reference.length === 1) return; // the container itself
+    targetType = containedType(ctx, reference.slice(1));
+    target = `the contained ${quote(reference)}, a`;
+  } else if (URN.test(reference)) {
+    targetType = bundleTargetType(ctx, reference);
+    if (targetType) target = 'the bundle entry it names, a';
+    else if (ctx.bundles.length > 0) {
+      const text = `${quote(reference)} is not the fullUrl of any entry of the bundle, so it cannot be resolved`;
+      ctx.issues.push(issue('warning', 'not-found', text, [`${location}.reference`]));
+    }
+  } else if (RELATIVE.test(reference)) {
     targetType = RELATIVE.exec(reference)![1];
     if (!isR4ResourceType(targetType)) {
       ctx.issues.push(issue('error', 'value', `${quote(reference)} does not name an R4 resource type`, [`${location}.reference`]));
@@ -28,6 +45,9 @@ export function checkReference(ctx: WalkContext, type: TypeRef, value: Reference
   } else if (ABSOLUTE.test(reference)) {
     const inUrl = TYPE_IN_URL.exec(reference)?.[1];
     if (inUrl && isR4ResourceType(inUrl)) targetType = inUrl;
+    else targetType = bundleTargetType(ctx, reference);
+  } else if (CONDITIONAL.test(reference) && ctx.bundles.some((b) => b.requests)) {
+    targetType = reference.slice(0, reference.indexOf('?'));
   } else {
     const text = `${quote(reference)} is not a reference: use Type/id, an absolute URL, #id or urn:uuid:`;
     ctx.issues.push(issue('error', 'value', text, [`${location}.reference`]));
@@ -38,6 +58,17 @@ export function checkReference(ctx: WalkContext, type: TypeRef, value: Reference
   }
   if (targetType && type.targetTypes && !type.targetTypes.includes(targetType)) {
     const allowed = type.targetTypes.join(', ');
-    ctx.issues.push(issue('error', 'value', `may refer to ${allowed}, not to a ${targetType}`, [`${location}.reference`]));
+    ctx.issues.push(issue('error', 'value', `may refer to ${allowed}, not to ${target} ${targetType}`, [`${location}.reference`]));
   }
+}
+
+/** The resourceType of the contained resource with this id, in the resource that holds the reference. */
+function containedType(ctx: WalkContext, id: string): string | undefined {
+  const contained = (ctx.fhirpathEnv.rootResource as { contained?: unknown } | undefined)?.contained;
+  if (!Array.isArray(contained)) return undefined;
+  for (const inner of contained) {
+    const resource = inner as { id?: unknown; resourceType?: unknown } | null;
+    if (resource?.id === id && typeof resource.resourceType === 'string') return resource.resourceType;
+  }
+  return undefined;
 }

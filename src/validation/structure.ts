@@ -3,13 +3,16 @@ import { issue } from '../outcome.js';
 import { checkBinding } from './bindings.js';
 import { checkCardinality } from './cardinality.js';
 import { baseTree, type CompiledTree, type ElementNode, type TypeRef } from './compile.js';
+import { noteUnknownExtension } from './extensions.js';
 import { checkFixedAndPattern } from './fixed-pattern.js';
 import { checkInvariants } from './invariants.js';
 import { narrativeProblems } from './narrative.js';
 import { describe, primitiveProblem } from './primitives.js';
 import { checkReference } from './references.js';
 import { REPEATED_KEYS } from './repeated-keys.js';
+import { enterResource, isContainedElement } from './resource-scope.js';
 import { assignSlices, type ConformanceCheck } from './slicing.js';
+import { checkCoding } from './terminology.js';
 import { MAX_DEPTH, type WalkContext } from './walk-context.js';
 
 /**
@@ -20,26 +23,24 @@ import { MAX_DEPTH, type WalkContext } from './walk-context.js';
  * The JSON rules come with it: no null outside a primitive's `_x` alignment, no empty arrays or
  * objects, each member name once (repeats are marked by the body parser, see repeated-keys.ts).
  */
-export function walkResource(ctx: WalkContext, tree: CompiledTree, resource: Record<string, unknown>, location: string): void {
-  // %resource is the resource being walked (a contained one inside its container) for every element in it.
-  const env = ctx.fhirpathEnv;
-  ctx.fhirpathEnv = { ...env, resource };
+export function walkResource(ctx: WalkContext, tree: CompiledTree, resource: Record<string, unknown>, location: string, contained = false): void {
+  const leave = enterResource(ctx, resource, contained);
   try {
     visitObject(ctx, tree, tree.root, resource, location, true);
     checkInvariants(ctx, tree.root.constraints, resource, location);
   } finally {
-    ctx.fhirpathEnv = env;
+    leave();
   }
 }
 
 /** A resource inside a resource (contained, Bundle.entry.resource): validated by its own type. */
-function visitInnerResource(ctx: WalkContext, value: Record<string, unknown>, location: string): void {
+function visitInnerResource(ctx: WalkContext, node: ElementNode, value: Record<string, unknown>, location: string): void {
   const type = value.resourceType;
   if (typeof type !== 'string' || !isR4ResourceType(type)) {
     ctx.issues.push(issue('error', 'structure', `resourceType ${describe(type)} is not an R4 resource type`, [location]));
     return;
   }
-  walkResource(ctx, baseTree(type)!, value, location);
+  walkResource(ctx, baseTree(type)!, value, location, isContainedElement(node));
 }
 
 function visitObject(
@@ -247,11 +248,11 @@ function visitValue(
   }
   const object = value as Record<string, unknown>;
   if (type.code === 'Resource' || isR4ResourceType(type.code)) {
-    visitInnerResource(ctx, object, location);
+    visitInnerResource(ctx, node, object, location);
     // A profile on the element (a slice of Bundle.entry or contained) applies to the resource.
     for (const url of type.profiles) {
       const profile = ctx.profileTree(url);
-      if (profile && profile.type === object.resourceType) walkResource(ctx, profile, object, location);
+      if (profile && profile.type === object.resourceType) walkResource(ctx, profile, object, location, isContainedElement(node));
     }
     return;
   }
@@ -274,6 +275,7 @@ function visitValue(
     const profile = ctx.profileTree(url);
     if (profile) visitObject(ctx, profile, profile.root, object, location);
     if (profile) checkInvariants(ctx, profile.root.constraints, object, location);
+    else if (url === object.url) noteUnknownExtension(ctx, node, url, location);
   }
 }
 
@@ -282,6 +284,7 @@ function checkValueRules(ctx: WalkContext, node: ElementNode, type: TypeRef, val
   if (node.fixed !== undefined || node.pattern !== undefined) checkFixedAndPattern(ctx, node, value, location);
   if (node.binding) checkBinding(ctx, node, type.code, value, location);
   if (type.code === 'Reference') checkReference(ctx, type, value as never, location);
+  else if (type.code === 'Coding') checkCoding(ctx, value, location);
 }
 
 /** ext-1: an extension has either a value or nested extensions, never both. */

@@ -8,7 +8,7 @@ import type { ValidateOptions, Validator } from './index.js';
 import { describe } from './primitives.js';
 import { ProfileRegistry } from './profile-registry.js';
 import { walkResource } from './structure.js';
-import type { WalkContext } from './walk-context.js';
+import type { UnknownExtensionPolicy, WalkContext } from './walk-context.js';
 
 export interface ValidatorOptions {
   /** Where stored StructureDefinitions live; without it only folder profiles are known. */
@@ -20,6 +20,10 @@ export interface ValidatorOptions {
   requireKnownProfiles?: boolean;
   /** Profiles every resource of a type must conform to, by type. */
   requiredProfiles?: Record<string, string[]>;
+  /** An extension whose definition is unknown: accepted (the default), a warning or an error. */
+  unknownExtensions?: UnknownExtensionPolicy;
+  /** A coding's display that is not its code system's: a warning (the default) or an error. */
+  displayMismatch?: 'warning' | 'error';
 }
 
 const BASE_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
@@ -29,7 +33,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   if (options.profilesDir) registry.loadFolder(options.profilesDir);
   const cache = new CompileCache(registry);
 
-  async function validate(resource: unknown, validateOptions: ValidateOptions = {}): Promise<Issue[]> {
+  async function validate(resource: unknown, validateOptions: ValidateOptions = {}, reloaded = false): Promise<Issue[]> {
     if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
       return [issue('error', 'structure', 'The body must be a JSON object (a FHIR resource)')];
     }
@@ -43,8 +47,13 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       depth: 0,
       fhirpathEnv: { resource: body, rootResource: body },
       profileTree: (url) => cache.byUrl(url),
+      bundles: [],
+      unknownExtensions: options.unknownExtensions ?? 'accept',
+      displayMismatch: options.displayMismatch ?? 'warning',
     };
     walkResource(ctx, baseTree(type)!, body, type);
+    // An extension defined through the API a moment ago may be unknown here only because this instance has not reloaded yet.
+    if (ctx.sawUnknownExtension && !reloaded && (await registry.refresh())) return validate(resource, validateOptions, true);
 
     const claimed = Array.isArray((body.meta as { profile?: unknown })?.profile) ? ((body.meta as { profile: unknown[] }).profile) : [];
     const demanded = [...(validateOptions.profiles ?? []), ...(options.requiredProfiles?.[type] ?? [])];

@@ -10,7 +10,24 @@ export interface WalkContext {
   fhirpathEnv: Record<string, unknown>;
   /** Compiled profiles by canonical URL (extensions declared by a profile), when known. */
   profileTree(url: string): CompiledTree | undefined;
+  /** The Bundles the walk is inside, innermost last. */
+  bundles: BundleScope[];
+  /** How an extension whose definition is unknown is treated (UNKNOWN_EXTENSIONS). */
+  unknownExtensions: UnknownExtensionPolicy;
+  /** Set when an extension whose definition is unknown was reported (warn or reject). */
+  sawUnknownExtension?: boolean;
+  /** The severity of a coding whose display is not the code system's (DISPLAY_MISMATCH). */
+  displayMismatch: 'warning' | 'error';
 }
+
+export interface BundleScope {
+  /** A transaction or batch: its entries may hold conditional references (`Patient?identifier=...`). */
+  requests: boolean;
+  /** fullUrl → resourceType of the entries. */
+  types: Map<string, string>;
+}
+
+export type UnknownExtensionPolicy = 'accept' | 'warn' | 'reject';
 
 /** MongoDB stores at most 100 levels of nesting; deeper bodies are refused here, as a client error. */
 export const MAX_DEPTH = 90;

@@ -1,0 +1,72 @@
+import t from 'tap';
+import { FHIR_JSON_HEADERS, startTestServer } from '../helpers/server.js';
+import { create, errors, fixture, summary, warnings } from '../helpers/validation.js';
+
+const UNKNOWN = 'http://example.org/fhir/StructureDefinition/favourite-colour';
+const withUnknown = () => ({ resourceType: 'Patient', extension: [{ url: UNKNOWN, valueString: 'green' }] });
+/** An HL7 R4 extension: known without any profile. */
+const withKnown = () => ({ resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace', valueAddress: { city: 'Lyon' } }] });
+const about = (issues: any[]) => summary(issues.filter((i) => i.code === 'extension'));
+
+t.test('unknown extensions are accepted by default (as HAPI\'s validating interceptor does)', async (t) => {
+  const s = await startTestServer(t);
+  const { status, issues } = await create(s, withUnknown());
+  t.equal(status, 201);
+  t.same(about(issues), []);
+  // Its content is still checked as an Extension.
+  const malformed = await create(s, { resourceType: 'Patient', extension: [{ url: UNKNOWN, valueString: 'green', extension: [{ url: 'a', valueString: 'b' }] }] });
+  t.equal(malformed.status, 422);
+});
+
+t.test('UNKNOWN_EXTENSIONS=warn reports them as warnings', async (t) => {
+  const s = await startTestServer(t, { env: { UNKNOWN_EXTENSIONS: 'warn' } });
+  const { status, issues } = await create(s, withUnknown());
+  t.equal(status, 201);
+  t.same(about(warnings(issues)), ['warning extension Patient.extension[0]']);
+  t.same(about((await create(s, withKnown())).issues), []);
+});
+
+t.test('UNKNOWN_EXTENSIONS=reject refuses them, also nested ones, and knows extensions defined through the API', async (t) => {
+  const s = await startTestServer(t, { env: { UNKNOWN_EXTENSIONS: 'reject' } });
+  const refused = await create(s, withUnknown());
+  t.equal(refused.status, 422);
+  t.same(summary(errors(refused.issues)), ['error extension Patient.extension[0]']);
+  t.match(errors(refused.issues)[0].diagnostics, /favourite-colour is not known to this server/);
+
+  const nested = await create(s, { resourceType: 'Patient', name: [{ family: 'Doe', _family: { extension: [{ url: UNKNOWN, valueString: 'x' }] } }] });
+  t.same(summary(errors(nested.issues)), ['error extension Patient.name[0].family.extension[0]']);
+
+  const validate = await s.request({ method: 'POST', url: '/fhir/Patient/$validate', headers: FHIR_JSON_HEADERS, payload: withUnknown() });
+  t.same(summary(s.json(validate).issue.filter((i: any) => i.severity === 'error')), ['error extension Patient.extension[0]']);
+
+  t.equal((await create(s, withKnown())).status, 201, 'HL7\'s R4 extensions are known');
+  const usCore = await create(s, fixture('us-core-patient-example.json'));
+  t.equal(usCore.status, 201, 'the parts of a known complex extension (us-core-race\'s ombCategory) are not unknown extensions');
+  const unknownComplex = await create(s, { resourceType: 'Patient', extension: [{ url: UNKNOWN, extension: [{ url: 'part', valueString: 'x' }] }] });
+  t.same(summary(errors(unknownComplex.issues)), ['error extension Patient.extension[0]'], 'an unknown complex extension is reported once');
+
+  const definition = {
+    resourceType: 'StructureDefinition',
+    id: 'favourite-colour',
+    url: UNKNOWN,
+    name: 'FavouriteColour',
+    status: 'active',
+    kind: 'complex-type',
+    abstract: false,
+    context: [{ type: 'element', expression: 'Patient' }],
+    type: 'Extension',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
+    derivation: 'constraint',
+    differential: {
+      element: [
+        { id: 'Extension.url', path: 'Extension.url', fixedUri: UNKNOWN },
+        { id: 'Extension.value[x]', path: 'Extension.value[x]', min: 1, type: [{ code: 'string' }] },
+      ],
+    },
+  };
+  const stored = await s.request({ method: 'PUT', url: '/fhir/StructureDefinition/favourite-colour', headers: FHIR_JSON_HEADERS, payload: definition });
+  t.equal(stored.statusCode, 201);
+  t.equal((await create(s, withUnknown())).status, 201, 'defined now');
+  const wrongType = await create(s, { resourceType: 'Patient', extension: [{ url: UNKNOWN, valueBoolean: true }] });
+  t.equal(wrongType.status, 422, 'and checked against its definition');
+});
