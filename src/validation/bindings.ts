@@ -38,7 +38,7 @@ export function checkBinding(ctx: WalkContext, node: ElementNode, typeCode: stri
       ctx.issues.push(issue(severity, 'code-invalid', `${quote(`${coding.system ?? ''}|${coding.code}`)} is not in ${where()}`, [location]));
     }
   } else if (typeCode === 'CodeableConcept') {
-    const codings = (value as CodeableConcept).coding ?? [];
+    const codings = codingsOf(value as CodeableConcept);
     if (codings.length === 0) {
       if (severity === 'error') ctx.issues.push(issue('error', 'code-invalid', `needs a coding from ${where()}`, [location]));
     } else if (!codings.some((c) => inSet(c))) {
@@ -67,10 +67,19 @@ function checkBySyntax(
     if (problem) ctx.issues.push(issue('error', 'code-invalid', `${quote(value)} ${problem}`, [location]));
     return problem !== undefined;
   }
-  const codings = typeCode === 'Coding' ? [value as Coding] : typeCode === 'CodeableConcept' ? ((value as CodeableConcept).coding ?? []) : [];
+  const codings = typeCode === 'Coding' ? [value as Coding] : typeCode === 'CodeableConcept' ? codingsOf(value as CodeableConcept) : [];
   if (codings.length > 0 && !codings.some((c) => c.system === system)) {
     ctx.issues.push(issue(severity, 'code-invalid', `needs a coding of ${system} to be in ${where()}`, [location]));
     return true;
   }
   return false;
+}
+
+/**
+ * A CodeableConcept's codings that are objects: a `coding` that is not a list (or holds
+ * non-objects) is the structure walk's to report, and the binding is judged on what is usable.
+ */
+function codingsOf(concept: CodeableConcept): Coding[] {
+  const coding: unknown = concept.coding;
+  return Array.isArray(coding) ? coding.filter((c): c is Coding => c !== null && typeof c === 'object') : [];
 }

@@ -30,6 +30,17 @@ t.test('structure of a write against the base R4 definition', async (t) => {
     t.same(summary(errors(issues)), ['error structure Patient.name', 'error structure Patient.gender']);
   });
 
+  t.test('a CodeableConcept whose coding is an object, not a list, is a 422 naming it (not a server error)', async (t) => {
+    for (const [type, body, at] of [
+      ['Patient', { resourceType: 'Patient', maritalStatus: { coding: { system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code: 'M' } } }, 'Patient.maritalStatus.coding'],
+      ['Consent', { ...fixture('consent-example-Out.json'), scope: { coding: { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' } } }, 'Consent.scope.coding'],
+    ] as const) {
+      const { status, issues } = await create(s, body as Record<string, unknown>);
+      t.equal(status, 422, type);
+      t.ok(errors(issues).some((i) => i.expression?.[0] === at && i.code === 'structure'), `${type}: ${at} must be a list`);
+    }
+  });
+
   const formats: Array<[string, any, string]> = [
     ['date', { birthDate: '1974-02-30' }, 'Patient.birthDate'],
     ['date', { birthDate: '25/12/1974' }, 'Patient.birthDate'],
