@@ -4,7 +4,8 @@
  *   npm run validation-agreement [-- --out DIR]
  *
  * Ours runs in-process, as $validate runs it (createValidator with the profiles/ folder, the
- * body parsed as the JSON content parser does). HL7's runs as one JVM in --server mode with the
+ * case's text parsed by the server's body parser, parseJsonText, so repeated member names are
+ * seen as over HTTP). HL7's runs as one JVM in --server mode with the
  * same profiles, `--any-extensions` (we accept extensions we have no definition for) and
  * `--display-warnings` (we do not compare Coding.display with the code system). A verdict is
  * "valid" when there is no issue of severity error or fatal. Prints a summary and writes
@@ -14,7 +15,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Issue } from '../src/outcome.js';
+import { FhirError, type Issue } from '../src/outcome.js';
+import { parseJsonText } from '../src/rest/content.js';
 import { createValidator } from '../src/validation/index.js';
 import { buildCorpus, caseText, type CorpusCase } from './validation-corpus/corpus.js';
 import { PROFILES_DIR, startHl7Validator, type Hl7Issue } from './validation-corpus/hl7-validator.js';
@@ -73,9 +75,11 @@ const fromHl7 = (i: Hl7Issue): Finding => ({
 async function ourVerdict(validator: ReturnType<typeof createValidator>, text: string): Promise<Finding[]> {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJsonText(text).value;
   } catch (error) {
-    return [{ severity: 'error', expression: '', message: `The body is not valid JSON: ${(error as Error).message}`, rule: 'structure' }];
+    // Over HTTP a 400: unsafe keys (a FhirError with its own words) or bad JSON.
+    const message = error instanceof FhirError ? error.message : `The body is not valid JSON: ${(error as Error).message}`;
+    return [{ severity: 'error', expression: '', message, rule: 'structure' }];
   }
   try {
     return (await validator.validate(body)).filter((i) => i.severity === 'error' || i.severity === 'fatal').map(fromOurs);

@@ -40,6 +40,7 @@ export function addTerminology(resource: ValueSet | CodeSystem): void {
   else codeSystems.set(resource.url, resource);
   expansions.delete(resource.url);
   displays.delete(resource.url);
+  membership.delete(resource.url);
 }
 
 function find<T>(map: Map<string, T>, url: string): T | undefined {
@@ -129,4 +130,30 @@ function addDisplays(concepts: CodeSystemConcept[] | undefined, into: Map<string
     if (names.length > 0) into.set(concept.code, names);
     addDisplays(concept.concept, into);
   }
+}
+
+const membership = new Map<string, ((code: string) => boolean) | null>();
+
+/**
+ * Whether a code is one of a shipped CodeSystem that lists all its codes (content `complete`),
+ * by the system's case rule (codes of a system that does not say it is case-sensitive, as v2's
+ * tables, match in any case); undefined for other systems (not shipped, fragments, supplements,
+ * examples), whose codes cannot be known here. Built once per system.
+ */
+export function codeMembership(system: string): ((code: string) => boolean) | undefined {
+  let known = membership.get(system);
+  if (known === undefined) {
+    const codeSystem = find(codeSystems, system);
+    known = codeSystem?.content === 'complete' && codeSystem.concept?.length ? membershipOf(codeSystem) : null;
+    membership.set(system, known);
+  }
+  return known ?? undefined;
+}
+
+function membershipOf(codeSystem: CodeSystem): (code: string) => boolean {
+  const codes = new Set(allCodes(codeSystem.concept, []));
+  if (codeSystem.caseSensitive === true) return (code) => codes.has(code);
+  const lowerCase = new Set([...codes].map((c) => c.toLowerCase()));
+  // The exact spelling first: the usual case costs no new string.
+  return (code) => codes.has(code) || lowerCase.has(code.toLowerCase());
 }

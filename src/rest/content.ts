@@ -15,21 +15,28 @@ export function registerJsonBodies(app: FastifyInstance): void {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(badRequest('The request body is empty; send a FHIR resource as JSON', 'structure'));
     try {
-      const counts = { members: 0, strings: 0 };
-      const parsed: unknown = JSON.parse(text, countingReviver(counts, refuseUnsafeKeys));
-      if (mayHaveRepeatedKeys(text, counts)) {
-        const repeated = markRepeatedKeys(text, parsed);
-        if (repeated.length > 0 && isJsonPatch(req)) {
-          return done(badRequest(`"${repeated[0].slice(0, 64)}" appears twice in one object of the patch; send each member once`, 'structure'));
-        }
+      const { value, repeated } = parseJsonText(text);
+      if (repeated.length > 0 && isJsonPatch(req)) {
+        return done(badRequest(`"${repeated[0].slice(0, 64)}" appears twice in one object of the patch; send each member once`, 'structure'));
       }
-      done(null, parsed);
+      done(null, value);
     } catch (error) {
       if (error instanceof FhirError) return done(error);
       done(badRequest(`The body is not valid JSON: ${(error as Error).message}`, 'structure'));
     }
   };
   app.addContentTypeParser(['application/fhir+json', 'application/json', 'application/json-patch+json'], { parseAs: 'string' }, parse);
+}
+
+/**
+ * A JSON text as the body parser reads it (the validation agreement script reads its cases with it
+ * too): unsafe keys throw a FhirError, bad JSON a SyntaxError, and objects that repeated a member
+ * name are marked for validation; `repeated` lists those names.
+ */
+export function parseJsonText(text: string): { value: unknown; repeated: string[] } {
+  const counts = { members: 0, strings: 0 };
+  const value: unknown = JSON.parse(text, countingReviver(counts, refuseUnsafeKeys));
+  return { value, repeated: mayHaveRepeatedKeys(text, counts) ? markRepeatedKeys(text, value) : [] };
 }
 
 function refuseUnsafeKeys(key: string): void {

@@ -7,7 +7,8 @@ import { parseInstantRange } from '../fhir/date-range.js';
 interface PrimitiveRule {
   json: 'string' | 'number' | 'boolean';
   pattern?: RegExp;
-  check?: (value: never) => boolean;
+  /** A rule beyond the pattern: true when it holds; otherwise false, or the hint that explains why. */
+  check?: (value: never) => boolean | string;
   /** How the problem is explained to the client. */
   hint: string;
 }
@@ -26,8 +27,19 @@ const INSTANT = new RegExp(`^${YEAR}-${MONTH}-${DAY}T${TIME}${ZONE}$`);
 const realDate = (value: string) => parseInstantRange(value.replace(/T.*/, '')) !== undefined;
 const isInt = (min: number) => (value: number) => Number.isInteger(value) && value >= min && value <= 2147483647;
 
+const OID = /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/;
+const UUID = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Any URI that claims to be an OID or a UUID must be one, as HL7's validator demands (the prefix test keeps other URIs free). */
+function urnIsWellFormed(value: string): boolean | string {
+  if (!value.startsWith('urn:')) return true;
+  if (value.startsWith('urn:oid:')) return OID.test(value) || 'a valid OID after urn:oid: (such as urn:oid:1.2.3)';
+  if (value.startsWith('urn:uuid:')) return UUID.test(value) || 'a lower-case UUID after urn:uuid:';
+  return true;
+}
+
 const text: PrimitiveRule = { json: 'string', pattern: /^[ \r\n\t\S]+$/, hint: 'a non-empty string' };
-const uri: PrimitiveRule = { json: 'string', pattern: /^\S+$/, hint: 'a URI without whitespace' };
+const uri: PrimitiveRule = { json: 'string', pattern: /^\S+$/, check: urnIsWellFormed, hint: 'a URI without whitespace' };
 
 const RULES: Record<string, PrimitiveRule> = {
   boolean: { json: 'boolean', hint: 'true or false' },
@@ -43,8 +55,8 @@ const RULES: Record<string, PrimitiveRule> = {
   uri,
   url: uri,
   canonical: uri,
-  oid: { json: 'string', pattern: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/, hint: 'an OID such as urn:oid:1.2.3' },
-  uuid: { json: 'string', pattern: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, hint: 'urn:uuid: and a lower-case UUID' },
+  oid: { json: 'string', pattern: OID, hint: 'an OID such as urn:oid:1.2.3' },
+  uuid: { json: 'string', pattern: UUID, hint: 'urn:uuid: and a lower-case UUID' },
   base64Binary: { json: 'string', pattern: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/, hint: 'base64 text' },
   date: { json: 'string', pattern: DATE, check: realDate, hint: 'a date: YYYY, YYYY-MM or YYYY-MM-DD' },
   dateTime: { json: 'string', pattern: DATE_TIME, check: realDate, hint: 'a dateTime: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone' },
@@ -65,7 +77,8 @@ export function primitiveProblem(code: string, value: unknown): { code: 'structu
     return { code: 'structure', text: `must be ${rule.hint} (a JSON ${rule.json}), not ${describe(value)}` };
   }
   if (rule.pattern && !rule.pattern.test(value as string)) return { code: 'value', text: `must be ${rule.hint}; got ${quote(value)}` };
-  if (rule.check && !rule.check(value as never)) return { code: 'value', text: `must be ${rule.hint}; got ${quote(value)}` };
+  const verdict = rule.check ? rule.check(value as never) : true;
+  if (verdict !== true) return { code: 'value', text: `must be ${typeof verdict === 'string' ? verdict : rule.hint}; got ${quote(value)}` };
   return undefined;
 }
 

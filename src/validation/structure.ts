@@ -1,5 +1,6 @@
 import { isR4ResourceType } from '../fhir/structure-definitions.js';
 import { issue } from '../outcome.js';
+import { checkAttachment } from './attachment.js';
 import { checkBinding } from './bindings.js';
 import { checkCardinality } from './cardinality.js';
 import { baseTree, type CompiledTree, type ElementNode, type TypeRef } from './compile.js';
@@ -279,12 +280,13 @@ function visitValue(
   }
 }
 
-/** Rules on a value that has the right shape: fixed/pattern, binding, reference. */
+/** Rules on a value that has the right shape: fixed/pattern, binding, reference, coding, attachment. */
 function checkValueRules(ctx: WalkContext, node: ElementNode, type: TypeRef, value: unknown, location: string): void {
   if (node.fixed !== undefined || node.pattern !== undefined) checkFixedAndPattern(ctx, node, value, location);
   if (node.binding) checkBinding(ctx, node, type.code, value, location);
   if (type.code === 'Reference') checkReference(ctx, type, value as never, location);
   else if (type.code === 'Coding') checkCoding(ctx, value, location);
+  else if (type.code === 'Attachment') checkAttachment(ctx, value, location);
 }
 
 /** ext-1: an extension has either a value or nested extensions, never both. */

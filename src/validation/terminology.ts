@@ -1,5 +1,5 @@
 import type { Coding } from 'fhir/r4';
-import { conceptDisplays } from '../fhir/value-sets.js';
+import { codeMembership, conceptDisplays } from '../fhir/value-sets.js';
 import { issue } from '../outcome.js';
 import { isSyntaxSystem, syntaxProblem } from './code-syntax.js';
 import { quote } from './primitives.js';
@@ -7,9 +7,10 @@ import type { WalkContext } from './walk-context.js';
 
 /**
  * What can be known of any Coding without a terminology server: a BCP-47 or BCP-13 code must
- * be well-formed, and a display must be one the code system gives the code (its display or a
- * designation, exactly: HL7's validator is as strict) when the code system ships with the R4
- * definitions.
+ * be well-formed; when the code system ships with the R4 definitions (or profiles/) complete, the
+ * code must be one of it, whatever binding the element has (HL7's validator: "Unknown code"),
+ * and a display must be one the code system gives the code (its display or a designation,
+ * exactly: HL7's validator is as strict).
  * A wrong display is a warning unless DISPLAY_MISMATCH=error (validator_cli's
  * -display-issues-are-warnings is the same choice).
  */
@@ -19,6 +20,11 @@ export function checkCoding(ctx: WalkContext, value: unknown, location: string):
   if (isSyntaxSystem(system)) {
     const problem = syntaxProblem(system, code);
     if (problem) ctx.issues.push(issue('error', 'code-invalid', `${quote(code)} ${problem}`, [`${location}.code`]));
+    return;
+  }
+  const isCode = codeMembership(system);
+  if (isCode && !isCode(code)) {
+    ctx.issues.push(issue('error', 'code-invalid', `${quote(code)} is not a code of ${system}`, [`${location}.code`]));
     return;
   }
   if (typeof display !== 'string') return;

@@ -15,7 +15,7 @@ const records = [
   { resourceType: 'Patient', id: 'bob' },
   doc('note', 'alice', '11488-4', { date: '2023-05-01T10:00:00Z' }),
   doc('old', 'alice', '11488-4', { date: '2015-05-01T10:00:00Z' }),
-  doc('psych', 'alice', '18842-5', { date: '2023-06-01T10:00:00Z', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'SOC' }] } }),
+  doc('psych', 'alice', '18842-5', { date: '2023-06-01T10:00:00Z', meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'MH' }] } }),
   doc('addendum', 'alice', '11488-4', { relatesTo: [{ code: 'appends', target: { reference: 'DocumentReference/psych' } }] }),
   doc('bobs', 'bob', '11488-4'),
 ];
@@ -80,7 +80,7 @@ t.test('code limits a rule to resources with that code', async (t) => {
 });
 
 t.test('securityLabel limits a rule to resources with that label', async (t) => {
-  const { as } = await setup(t, [consent('c', denying({ securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'SOC' }] }))]);
+  const { as } = await setup(t, [consent('c', denying({ securityLabel: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'MH' }] }))]);
   t.same(await aliceSees(await as()), ['addendum', 'alice', 'note', 'old']);
 });
 

@@ -71,6 +71,22 @@ t.test('structure of a write against the base R4 definition', async (t) => {
     t.equal(status, 201);
   });
 
+  t.test('a uri that starts urn:oid: or urn:uuid: must hold a valid OID or lower-case UUID (as HL7\'s validator demands)', async (t) => {
+    const identified = (system: string) => ({ resourceType: 'Patient', identifier: [{ system, value: '1' }] });
+    for (const bad of ['urn:oid:1.2.x', 'urn:oid:1.02', 'urn:oid:3.1', 'urn:uuid:not-a-uuid', 'urn:uuid:0C3151BD-1CBF-4D64-B04D-CD9187A4C6E0']) {
+      const { status, issues } = await create(s, identified(bad));
+      t.equal(status, 422, bad);
+      t.same(summary(errors(issues)), ['error value Patient.identifier[0].system'], bad);
+    }
+    t.match(errors((await create(s, identified('urn:oid:1.2.x'))).issues)[0].diagnostics, /valid OID after urn:oid:/);
+    for (const good of ['urn:oid:1.2.36.146.595.217.0.1', 'urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0', 'urn:ietf:rfc:3986', 'http://example.org/mrn']) {
+      t.equal((await create(s, identified(good))).status, 201, good);
+    }
+    // canonical and url elements too
+    const { issues } = await create(s, { resourceType: 'Patient', meta: { profile: ['urn:uuid:x'] }, photo: [{ url: 'urn:oid:x' }] });
+    t.same(summary(errors(issues)), ['error value Patient.meta.profile[0]', 'error value Patient.photo[0].url']);
+  });
+
   t.test('the _element form carries extensions of a primitive', async (t) => {
     const ok = await create(s, { resourceType: 'Patient', name: [{ given: ['A', null], _given: [null, { extension: [{ url: 'http://example.org/x', valueString: 'B' }] }] }] });
     t.equal(ok.status, 201);

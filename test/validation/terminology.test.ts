@@ -23,6 +23,38 @@ t.test('terminology checked offline', async (t) => {
     t.same(about(loinc.issues, 'invalid'), []);
   });
 
+  t.test('a code not in its code system, when that ships complete, is an error whatever the binding (HL7: "Unknown code")', async (t) => {
+    const q = await create(s, { resourceType: 'Patient', maritalStatus: { coding: [{ system: MARITAL, code: 'Q' }] } });
+    t.equal(q.status, 422);
+    t.same(about(errors(q.issues), 'code-invalid').filter((line) => line.endsWith('.code')), ['error code-invalid Patient.maritalStatus.coding[0].code']);
+    t.match(errors(q.issues).find((i) => i.expression?.[0]?.endsWith('.code'))?.diagnostics, `"Q" is not a code of ${MARITAL}`);
+    // A Coding with no binding at all (meta.tag), and one under an extensible binding (AuditEvent.type).
+    const tag = (system: string, code: string) => create(s, { resourceType: 'Patient', meta: { tag: [{ system, code }] } });
+    t.same(summary(errors((await tag('http://terminology.hl7.org/CodeSystem/v3-ActReason', 'NOPE')).issues)), ['error code-invalid Patient.meta.tag[0].code']);
+    t.equal((await tag('http://terminology.hl7.org/CodeSystem/v3-ActReason', 'HTEST')).status, 201);
+    const audit = fixture('audit-event-example-login.json');
+    audit.type.code = 'nonsense';
+    t.same(summary(errors((await create(s, audit)).issues)), ['error code-invalid AuditEvent.type.code']);
+    const validated = await s.request({ method: 'POST', url: '/fhir/AuditEvent/$validate', headers: FHIR_JSON_HEADERS, payload: audit });
+    t.equal(validated.statusCode, 200);
+    t.same(summary(errors(s.json(validated).issue)), ['error code-invalid AuditEvent.type.code'], '$validate reports it too');
+  });
+
+  t.test('case counts only for code systems that say they are case-sensitive', async (t) => {
+    const tag = (system: string, code: string) => create(s, { resourceType: 'Patient', meta: { tag: [{ system, code }] } });
+    t.equal((await tag('http://terminology.hl7.org/CodeSystem/v3-ActReason', 'htest')).status, 422, 'v3 is case-sensitive');
+    // v2 tables do not say: a code in another case is theirs.
+    t.equal((await tag('http://terminology.hl7.org/CodeSystem/v2-0203', 'mr')).status, 201);
+    t.equal((await tag('http://terminology.hl7.org/CodeSystem/v2-0203', 'MRX')).status, 422);
+  });
+
+  t.test('code systems not shipped complete (not shipped, fragments, examples) accept any code', async (t) => {
+    for (const system of ['http://loinc.org', 'http://snomed.info/sct', 'http://terminology.hl7.org/CodeSystem/insurance-plan-type', 'http://terminology.hl7.org/CodeSystem/program']) {
+      const { status } = await create(s, { resourceType: 'Patient', meta: { tag: [{ system, code: 'not-a-code-anywhere' }] } });
+      t.equal(status, 201, system);
+    }
+  });
+
   t.test('Resource.language and Attachment.language are BCP-47 tags', async (t) => {
     const bad = await create(s, { resourceType: 'Patient', language: 'en_US', photo: [{ language: 'english-', url: 'Binary/1' }] });
     t.equal(bad.status, 422);
