@@ -10,6 +10,19 @@ const SCOPES = [
   ...CONTEXTS.flatMap((c) => [`${c}/*.cruds`, `${c}/*.rs`, `${c}/*.read`, `${c}/*.write`]),
 ];
 
+/** What this resource server's tokens support, whichever issuer signs them. */
+const CAPABILITIES = [
+  'launch-standalone',
+  'client-public',
+  'client-confidential-symmetric',
+  'client-confidential-asymmetric',
+  'context-standalone-patient',
+  'permission-patient',
+  'permission-user',
+  'permission-v1',
+  'permission-v2',
+];
+
 /**
  * The SMART App Launch discovery document (`[base]/.well-known/smart-configuration`). For an
  * external authorization server it describes what this resource server understands of its
@@ -29,19 +42,8 @@ export function smartConfiguration(auth: AuthConfig & { issuer: string }, builtI
       token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS],
       scopes_supported: SCOPES,
       code_challenge_methods_supported: ['S256'],
-      capabilities: [
-        'launch-standalone',
-        'client-public',
-        'client-confidential-symmetric',
-        'client-confidential-asymmetric',
-        'context-standalone-patient',
-        'sso-openid-connect',
-        'permission-offline',
-        'permission-patient',
-        'permission-user',
-        'permission-v1',
-        'permission-v2',
-      ],
+      // The built-in server also does OpenID Connect sign-in and refresh tokens (offline_access).
+      capabilities: [...CAPABILITIES, 'sso-openid-connect', 'permission-offline'],
     };
   }
   return {
@@ -53,16 +55,6 @@ export function smartConfiguration(auth: AuthConfig & { issuer: string }, builtI
     response_types_supported: ['code'],
     scopes_supported: [...SCOPES, 'online_access'],
     code_challenge_methods_supported: ['S256'],
-    capabilities: [
-      'launch-standalone',
-      'client-public',
-      'client-confidential-symmetric',
-      'client-confidential-asymmetric',
-      'context-standalone-patient',
-      'permission-patient',
-      'permission-user',
-      'permission-v1',
-      'permission-v2',
-    ],
+    capabilities: CAPABILITIES,
   };
 }
