@@ -58,6 +58,18 @@ export function baseTypeOfUrl(url: string): string | undefined {
   return load().has(type) ? type : undefined;
 }
 
+/** A type and the types it specialises: Age, Quantity, Element; Patient, DomainResource, Resource. */
+export function typeAndAncestors(type: string): string[] {
+  const chain = [type];
+  for (let base = baseStructureDefinition(type)?.baseDefinition; base && chain.length < 10; ) {
+    const next = baseTypeOfUrl(base);
+    if (!next) break;
+    chain.push(next);
+    base = baseStructureDefinition(next)?.baseDefinition;
+  }
+  return chain;
+}
+
 /** The top-level elements of a resource type (`Patient.name`, `Patient.deceased[x]`...). */
 export function topLevelElements(type: string): ElementDefinition[] {
   const definition = baseStructureDefinition(type);

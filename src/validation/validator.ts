@@ -47,6 +47,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       depth: 0,
       fhirpathEnv: { resource: body, rootResource: body },
       profileTree: (url) => cache.byUrl(url),
+      hosts: [],
       bundles: [],
       unknownExtensions: options.unknownExtensions ?? 'accept',
       displayMismatch: options.displayMismatch ?? 'warning',
