@@ -11,6 +11,16 @@ import type { WalkContext } from './walk-context.js';
  * such an extension is accepted anywhere.
  */
 
+/**
+ * Places R4's own definitions use two extensions that their context does not list (FHIR-13328):
+ * the type of a primitive's value (`structuredefinition-fhir-type`, `regex`) sits on
+ * ElementDefinition.type in every R4 StructureDefinition. Accepted there too, as HL7's validator does.
+ */
+const R4_CONTEXT_ERRATA: Record<string, { type: 'element'; expression: string }[]> = {
+  'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type': [{ type: 'element', expression: 'ElementDefinition.type' }],
+  'http://hl7.org/fhir/StructureDefinition/regex': [{ type: 'element', expression: 'ElementDefinition.type' }],
+};
+
 /** One value the walk is inside: the element it is the value of, and its type. */
 export interface HostFrame {
   node: ElementNode;
@@ -37,8 +47,8 @@ export function checkExtensionContext(ctx: WalkContext, definition: CompiledTree
   const host = ctx.hosts.at(-1);
   if (!host) return;
   let paths: Set<string> | undefined;
-  for (const context of contexts) {
-    if (context.type === 'fhirpath') return;
+  for (const context of [...contexts, ...(R4_CONTEXT_ERRATA[url] ?? [])]) {
+    if (context.type === 'fhirpath' || (context.type === 'element' && context.expression === 'Element')) return;
     if (context.type === 'extension' && host.url !== undefined && withoutVersion(host.url) === withoutVersion(context.expression)) return;
     if (context.type === 'element') {
       paths ??= hostPaths(ctx.hosts);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { FHIR_JSON_HEADERS, startTestServer } from '../helpers/server.js';
 import { create, errors, fixture, summary, warnings } from '../helpers/validation.js';
@@ -100,6 +101,7 @@ t.test('a known extension is used where its definition\'s context allows', async
   // Contexts that are wildcards (Element, Resource): anywhere, and on any resource.
   const narrativeLink = { url: 'http://hl7.org/fhir/StructureDefinition/narrativeLink', valueUrl: '#a' };
   t.equal((await create(s, { resourceType: 'Patient', gender: 'male', _gender: { extension: [narrativeLink] } })).status, 201);
+  t.equal((await create(s, { resourceType: 'Patient', extension: [narrativeLink] })).status, 201, 'Element includes a resource\'s root');
   const workflow = { url: 'http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal', valueReference: { reference: 'Goal/g1' } };
   t.equal((await create(s, { resourceType: 'Patient', extension: [workflow] })).status, 201);
   const onElement = await create(s, { resourceType: 'Patient', name: [{ family: 'Doe', extension: [workflow] }] });
@@ -120,4 +122,13 @@ t.test('a top-level extension has an absolute url; only the parts of a complex e
   t.same(summary(errors(onPrimitive.issues)), ['error value Patient.birthDate.extension[0].url']);
   const complex = { url: 'http://example.org/fhir/StructureDefinition/complex', extension: [{ url: 'part', valueString: 'x' }] };
   t.equal((await create(s, { resourceType: 'Patient', extension: [complex] })).status, 201);
+});
+
+t.test('R4\'s own definitions put structuredefinition-fhir-type and regex on ElementDefinition.type, beyond their context: accepted there', async (t) => {
+  const s = await startTestServer(t);
+  const race = JSON.parse(readFileSync(new URL('../../profiles/us-core-race.json', import.meta.url), 'utf8'));
+  const onType = race.snapshot.element.flatMap((e: any) => e.type ?? []).filter((type: any) => type.extension?.length > 0);
+  t.ok(onType.length > 0, 'the profile carries them');
+  const response = await s.request({ method: 'POST', url: '/fhir/StructureDefinition/$validate', headers: FHIR_JSON_HEADERS, payload: race });
+  t.same(s.json(response).issue.filter((i: any) => /is not allowed here/.test(i.diagnostics)), []);
 });
