@@ -94,7 +94,8 @@ function validationFrom(env: NodeJS.ProcessEnv): ValidationConfig {
     if (!match) throw new Error(`REQUIRED_PROFILES entries must look like Patient=http://...; got "${pair}"`);
     (requiredProfiles[match[1]] ??= []).push(match[2]);
   }
-  const strict = env.REQUIRE_KNOWN_PROFILES ?? 'false';
+  // An unknown meta.profile is an error by default, as for HL7's validator and HAPI's FhirInstanceValidator (errorForUnknownProfiles).
+  const strict = env.REQUIRE_KNOWN_PROFILES || 'true';
   if (strict !== 'true' && strict !== 'false') throw new Error(`REQUIRE_KNOWN_PROFILES must be true or false; got "${strict}"`);
   return {
     profilesDir: env.PROFILES_DIR || fileURLToPath(new URL('../profiles', import.meta.url)),

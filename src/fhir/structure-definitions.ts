@@ -16,6 +16,7 @@ function load(): Map<string, StructureDefinition> {
       for (const entry of parseDefinitionFile<{ entry?: { resource: StructureDefinition }[] }>(file).entry ?? []) {
         const resource = entry.resource;
         if (resource.resourceType === 'StructureDefinition' && resource.derivation !== 'constraint') {
+          dropMedplumTargets(resource);
           byType.set(resource.type, resource);
           if (resource.kind === 'resource') resourceTypes.add(resource.type);
         }
@@ -24,6 +25,20 @@ function load(): Map<string, StructureDefinition> {
   }
   return byType;
 }
+
+/**
+ * Medplum's copy of R4 adds its own resource types (Bot, ClientApplication) as reference targets
+ * of AuditEvent.source.observer; they are not R4 types, and an unknown target would make the
+ * element accept a reference to anything.
+ */
+function dropMedplumTargets(definition: StructureDefinition): void {
+  for (const element of definition.snapshot?.element ?? []) {
+    for (const type of element.type ?? []) {
+      if (type.targetProfile) type.targetProfile = type.targetProfile.filter((url) => !url.startsWith(MEDPLUM_PREFIX));
+    }
+  }
+}
+const MEDPLUM_PREFIX = 'https://medplum.com/';
 
 export function baseStructureDefinition(type: string): StructureDefinition | undefined {
   return load().get(type);
@@ -41,6 +56,18 @@ export function baseTypeOfUrl(url: string): string | undefined {
   if (!url.startsWith(prefix)) return undefined;
   const type = url.slice(prefix.length).split('|')[0];
   return load().has(type) ? type : undefined;
+}
+
+/** A type and the types it specialises: Age, Quantity, Element; Patient, DomainResource, Resource. */
+export function typeAndAncestors(type: string): string[] {
+  const chain = [type];
+  for (let base = baseStructureDefinition(type)?.baseDefinition; base && chain.length < 10; ) {
+    const next = baseTypeOfUrl(base);
+    if (!next) break;
+    chain.push(next);
+    base = baseStructureDefinition(next)?.baseDefinition;
+  }
+  return chain;
 }
 
 /** The top-level elements of a resource type (`Patient.name`, `Patient.deceased[x]`...). */

@@ -1,4 +1,4 @@
-import type { ElementDefinition, ElementDefinitionType, StructureDefinition } from 'fhir/r4';
+import type { ElementDefinition, ElementDefinitionType, StructureDefinition, StructureDefinitionContext } from 'fhir/r4';
 import type { Expansion } from '../fhir/value-sets.js';
 import { snapshotElements, type DefinitionResolver } from '../fhir/snapshot.js';
 import { baseStructureDefinition, baseTypeOfUrl } from '../fhir/structure-definitions.js';
@@ -57,6 +57,8 @@ export interface CompiledTree {
   type: string;
   root: ElementNode;
   byPath: Map<string, ElementNode>;
+  /** An extension definition's contexts: where the extension may be used. */
+  context?: StructureDefinitionContext[];
 }
 
 export function compileDefinition(definition: StructureDefinition, resolve: DefinitionResolver): CompiledTree {
@@ -90,7 +92,7 @@ export function compileDefinition(definition: StructureDefinition, resolve: Defi
     if (sliceMin > node.min) node.min = sliceMin;
   }
   for (const node of byId.values()) indexKeys(node);
-  return { url: definition.url, type: definition.type, root, byPath };
+  return { url: definition.url, type: definition.type, root, byPath, context: definition.context };
 }
 
 function compileElement(element: ElementDefinition, resolve: DefinitionResolver): ElementNode {

@@ -4,7 +4,8 @@ import { checkAttachment } from './attachment.js';
 import { checkBinding } from './bindings.js';
 import { checkCardinality } from './cardinality.js';
 import { baseTree, type CompiledTree, type ElementNode, type TypeRef } from './compile.js';
-import { noteUnknownExtension } from './extensions.js';
+import { inside } from './extension-context.js';
+import { checkExtensionUse, noteUnknownExtension } from './extensions.js';
 import { checkFixedAndPattern } from './fixed-pattern.js';
 import { checkInvariants } from './invariants.js';
 import { narrativeProblems } from './narrative.js';
@@ -27,7 +28,7 @@ import { MAX_DEPTH, type WalkContext } from './walk-context.js';
 export function walkResource(ctx: WalkContext, tree: CompiledTree, resource: Record<string, unknown>, location: string, contained = false): void {
   const leave = enterResource(ctx, resource, contained);
   try {
-    visitObject(ctx, tree, tree.root, resource, location, true);
+    inside(ctx, { node: tree.root, type: tree.root.path, resource: true }, () => visitObject(ctx, tree, tree.root, resource, location, true));
     checkInvariants(ctx, tree.root.constraints, resource, location);
   } finally {
     leave();
@@ -143,7 +144,10 @@ function conformance(ctx: WalkContext): ConformanceCheck {
     const object = value as Record<string, unknown>;
     const aside: WalkContext = { ...ctx, issues: [] };
     if (profile.root.path === object.resourceType) walkResource(aside, profile, object, profile.type);
-    else if (object.resourceType === undefined) visitObject(aside, profile, profile.root, object, profile.type);
+    else if (object.resourceType === undefined) {
+      const url = typeof object.url === 'string' ? object.url : undefined;
+      inside(aside, { node: profile.root, type: profile.type, url }, () => visitObject(aside, profile, profile.root, object, profile.type));
+    }
     else return false;
     return !aside.issues.some((i) => i.severity === 'error');
   };
@@ -233,7 +237,7 @@ function visitValue(
         ctx.issues.push(issue('error', 'structure', `the "_" part must be an object with id and extension, not ${describe(extra)}`, [location]));
       } else {
         const element = baseTree('Element')!;
-        visitObject(ctx, element, element.root, extra as Record<string, unknown>, location);
+        inside(ctx, { node, type: type.code }, () => visitObject(ctx, element, element.root, extra as Record<string, unknown>, location));
       }
     }
     return;
@@ -248,6 +252,7 @@ function visitValue(
     return;
   }
   const object = value as Record<string, unknown>;
+  if (type.code === 'Extension') checkExtensionUse(ctx, node, object, location);
   if (type.code === 'Resource' || isR4ResourceType(type.code)) {
     visitInnerResource(ctx, node, object, location);
     // A profile on the element (a slice of Bundle.entry or contained) applies to the resource.
@@ -264,19 +269,25 @@ function visitValue(
     ctx.issues.push(issue('error', 'structure', `type ${type.code} is not known`, [location]));
     return;
   }
-  visitObject(ctx, contentTarget ? tree : dataType ?? tree, container, object, location);
-  if (type.code === 'Extension') checkExtensionShape(ctx, object, location);
-  const typeRoot = baseTree(type.code)?.root;
-  if (typeRoot) checkInvariants(ctx, typeRoot.constraints, object, location);
-  checkInvariants(ctx, (contentTarget ?? node).constraints, object, location);
-  checkValueRules(ctx, node, type, object, location);
-  // An extension is checked against its definition when it is known (profiles/, stored, or HL7's).
-  const declared = type.code === 'Extension' && typeof object.url === 'string' ? [object.url] : [];
-  for (const url of [...type.profiles, ...declared]) {
-    const profile = ctx.profileTree(url);
-    if (profile) visitObject(ctx, profile, profile.root, object, location);
-    if (profile) checkInvariants(ctx, profile.root.constraints, object, location);
-    else if (url === object.url) noteUnknownExtension(ctx, node, url, location);
+  const url = type.code === 'Extension' && typeof object.url === 'string' ? object.url : undefined;
+  // The value is the host of the extensions found in it (their context is checked against it).
+  ctx.hosts.push({ node, type: type.code, url });
+  try {
+    visitObject(ctx, contentTarget ? tree : dataType ?? tree, container, object, location);
+    if (type.code === 'Extension') checkExtensionShape(ctx, object, location);
+    const typeRoot = baseTree(type.code)?.root;
+    if (typeRoot) checkInvariants(ctx, typeRoot.constraints, object, location);
+    checkInvariants(ctx, (contentTarget ?? node).constraints, object, location);
+    checkValueRules(ctx, node, type, object, location);
+    // An extension is checked against its definition when it is known (profiles/, stored, or HL7's).
+    for (const profileUrl of [...type.profiles, ...(url === undefined ? [] : [url])]) {
+      const profile = ctx.profileTree(profileUrl);
+      if (profile) visitObject(ctx, profile, profile.root, object, location);
+      if (profile) checkInvariants(ctx, profile.root.constraints, object, location);
+      else if (profileUrl === url) noteUnknownExtension(ctx, node, url, location);
+    }
+  } finally {
+    ctx.hosts.pop();
   }
 }
 

@@ -16,7 +16,7 @@ export interface ValidatorOptions {
   definitions?: DefinitionSource;
   /** Folder of StructureDefinitions loaded at start-up. */
   profilesDir?: string;
-  /** An unknown meta.profile is an error (otherwise a warning). */
+  /** An unknown meta.profile is an error (the default; false: a warning). */
   requireKnownProfiles?: boolean;
   /** Profiles every resource of a type must conform to, by type. */
   requiredProfiles?: Record<string, string[]>;
@@ -47,6 +47,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       depth: 0,
       fhirpathEnv: { resource: body, rootResource: body },
       profileTree: (url) => cache.byUrl(url),
+      hosts: [],
       bundles: [],
       unknownExtensions: options.unknownExtensions ?? 'accept',
       displayMismatch: options.displayMismatch ?? 'warning',
@@ -60,7 +61,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     if (claimed.length > 0 || demanded.length > 0) {
       await registry.refresh();
       claimed.forEach((url, i) => {
-        if (typeof url === 'string') checkProfile(ctx, body, url, `${type}.meta.profile[${i}]`, options.requireKnownProfiles ?? false);
+        if (typeof url === 'string') checkProfile(ctx, body, url, `${type}.meta.profile[${i}]`, options.requireKnownProfiles ?? true);
       });
       for (const url of demanded) checkProfile(ctx, body, url, type, true);
     }

@@ -1,5 +1,6 @@
 import type { Issue } from '../outcome.js';
 import type { CompiledTree } from './compile.js';
+import type { HostFrame } from './extension-context.js';
 
 /** What the structure walk carries while it visits one resource. */
 export interface WalkContext {
@@ -10,6 +11,8 @@ export interface WalkContext {
   fhirpathEnv: Record<string, unknown>;
   /** Compiled profiles by canonical URL (extensions declared by a profile), when known. */
   profileTree(url: string): CompiledTree | undefined;
+  /** The values the walk is inside, innermost last: where an extension found now is used. */
+  hosts: HostFrame[];
   /** The Bundles the walk is inside, innermost last. */
   bundles: BundleScope[];
   /** How an extension whose definition is unknown is treated (UNKNOWN_EXTENSIONS). */

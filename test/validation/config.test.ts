@@ -4,19 +4,19 @@ import { loadConfig } from '../../src/config.js';
 t.test('validation settings are read from the environment', async (t) => {
   const config = loadConfig({
     REQUIRED_PROFILES: 'Patient=http://a.example/p1, Patient=http://a.example/p2,DocumentReference=http://a.example/d',
-    REQUIRE_KNOWN_PROFILES: 'true',
+    REQUIRE_KNOWN_PROFILES: 'false',
     PROFILES_DIR: '/srv/profiles',
     UNKNOWN_EXTENSIONS: 'reject',
     DISPLAY_MISMATCH: 'error',
   });
   t.same(config.validation, {
     profilesDir: '/srv/profiles',
-    requireKnownProfiles: true,
+    requireKnownProfiles: false,
     requiredProfiles: { Patient: ['http://a.example/p1', 'http://a.example/p2'], DocumentReference: ['http://a.example/d'] },
     unknownExtensions: 'reject',
     displayMismatch: 'error',
   });
-  t.equal(loadConfig({}).validation.requireKnownProfiles, false);
+  t.equal(loadConfig({}).validation.requireKnownProfiles, true, 'an unknown meta.profile is an error by default, as for HL7 and HAPI');
   t.match(loadConfig({}).validation.profilesDir, /profiles$/);
   t.equal(loadConfig({}).validation.unknownExtensions, 'accept', 'unknown extensions are accepted by default, as by HAPI');
   t.equal(loadConfig({}).validation.displayMismatch, 'warning');

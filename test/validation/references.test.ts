@@ -178,3 +178,19 @@ t.test('references inside a Bundle resolve against its entries\' fullUrls', asyn
     t.equal(right.statusCode, 200);
   });
 });
+
+t.test('AuditEvent.source.observer: the R4 target types only (Medplum\'s Bot and ClientApplication are not R4)', async (t) => {
+  const s = await startTestServer(t);
+  const audit = (reference: string) => ({
+    resourceType: 'AuditEvent',
+    text: narrative,
+    type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110' },
+    recorded: '2024-01-01T00:00:00Z',
+    agent: [{ requestor: true, who: { reference: 'Practitioner/dr-1' } }],
+    source: { observer: { reference } },
+  });
+  const wrong = await validate(s, audit('Consent/c1'));
+  t.same(issuesAbout(errors(wrong), 'value'), ['error value AuditEvent.source.observer.reference']);
+  t.match(errors(wrong)[0].diagnostics, /may refer to PractitionerRole, Practitioner, Organization, Device, Patient, RelatedPerson.*not to a Consent/);
+  t.same(errors(await validate(s, audit('Device/d1'))), []);
+});
