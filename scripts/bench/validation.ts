@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createValidator } from '../../src/validation/index.js';
+import { javaAvailable, startHl7Validator } from '../validation-corpus/hl7-validator.js';
 import { percentiles, type BenchRow, type BenchSuite } from './harness.js';
 
 const fixtures = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8'));
@@ -45,6 +46,27 @@ async function measure(name: string, resources: any[], profiles?: string[]): Pro
   };
 }
 
+/**
+ * HL7's validator (one JVM in --server mode, our profiles loaded) on the same resources, for
+ * the speed ratio: p50 is its own time per resource (the `ms` it reports), the rate includes
+ * the pipe to it. Left out when Java is missing.
+ */
+async function measureHl7(name: string, resources: any[]): Promise<BenchRow | undefined> {
+  if (!javaAvailable()) return undefined;
+  const validator = await startHl7Validator(['--any-extensions', '--display-warnings']);
+  try {
+    for (const r of resources.slice(0, 500)) await validator.validate(JSON.stringify(r)); // JIT warm-up
+    const own: number[] = [];
+    const start = performance.now();
+    for (const resource of resources) own.push((await validator.validate(JSON.stringify(resource))).ms);
+    const seconds = (performance.now() - start) / 1000;
+    const { p50Ms, p99Ms } = percentiles(own);
+    return { suite: 'validation', name, rate: resources.length / seconds, p50Ms, p99Ms, note: `${resources.length} resources, HL7's validator (HAPI FHIR 8.8.1, --server)` };
+  } finally {
+    await validator.close();
+  }
+}
+
 export const validationSuite: BenchSuite = {
   name: 'validation',
   async run() {
@@ -54,9 +76,13 @@ export const validationSuite: BenchSuite = {
     await createValidator().validate(fixtures('patient-example.json'));
     const firstMs = performance.now() - t0;
     const mixed = ['patient-example.json', 'documentreference-example.json', 'consent-example-Out.json', 'audit-event-example-rest.json'];
+    const patients = make('patient-example.json');
+    const ours = await measure('Patient, base R4', patients);
+    const hl7 = await measureHl7('Patient, base R4: HL7\'s validator', patients);
     return [
       { suite: 'validation', name: 'first validation (loads definitions)', p50Ms: firstMs, note: 'once per process' },
-      await measure('Patient, base R4', make('patient-example.json')),
+      ours,
+      ...(hl7 ? [{ ...hl7, note: `${hl7.note}; ours ${(hl7.p50Ms! / ours.p50Ms!).toFixed(1)}× faster at p50` }] : []),
       await measure('Patient, US Core', make('us-core-patient-example.json')),
       await measure('DocumentReference, records profile', make('records-documentreference-example.json')),
       await measure('mixed four types, base R4', Array.from({ length: count }, (_, i) => variant(fixtures(mixed[i % 4]), i))),
