@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { ensureIndexes } from '../db/indexes.js';
 import { ClientRegistry } from './clients.js';
 import { loadOrCreateKeys } from './keys.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 import { UserDirectory } from './users.js';
 
 export { authMethodOf, ClientRegistry } from './clients.js';
@@ -33,7 +34,8 @@ export async function registerAuthorizationServer(app: FastifyInstance, config: 
   provider.on('server_error', (_ctx, error) => app.log.error({ reason: error.message }, 'authorization server error'));
   const asPublic = publicRequest(settings.issuer);
   mountProvider(app, provider, settings.mountPath, asPublic);
-  await app.register(interactionRoutes({ provider, users, clients, mountPath: settings.mountPath, asPublic }), { prefix: settings.mountPath });
+  const throttle = new SignInThrottle(db);
+  await app.register(interactionRoutes({ provider, users, clients, mountPath: settings.mountPath, throttle, asPublic }), { prefix: settings.mountPath });
   const [userCount, clientCount] = [(await users.list()).length, (await clients.list()).length];
   if (userCount === 0 || clientCount === 0) {
     app.log.warn({ users: userCount, clients: clientCount }, `the built-in authorization server has no ${userCount === 0 ? 'users' : 'clients'} yet: add them with npm run auth -- add-user / add-client`);

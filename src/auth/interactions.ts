@@ -4,6 +4,7 @@ import Provider, { errors } from 'oidc-provider';
 import type { ClientRegistry } from './clients.js';
 import { BREAK_THE_GLASS } from './grants.js';
 import { consentPage, errorPage, PAGE_HEADERS, signInPage } from './pages.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 import { scopeList } from './smart-scopes.js';
 import { patientOf, type UserDirectory } from './users.js';
 
@@ -12,6 +13,7 @@ export interface InteractionDeps {
   users: UserDirectory;
   clients: ClientRegistry;
   mountPath: string;
+  throttle: SignInThrottle;
   /** Makes a raw request look as it does to the provider's own routes (mount.ts). */
   asPublic(raw: IncomingMessage): IncomingMessage;
 }
@@ -39,7 +41,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
  * The interaction is the one named by the provider's signed, path-bound cookie, and it must be
  * the one in the URL: a form cannot be replayed into another browser's sign-in.
  */
-export function interactionRoutes({ provider, users, clients, mountPath, asPublic }: InteractionDeps) {
+export function interactionRoutes({ provider, users, clients, mountPath, throttle, asPublic }: InteractionDeps) {
   const details = async (request: UidRequest, reply: FastifyReply) => {
     const interaction = await provider.interactionDetails(asPublic(request.raw), reply.raw);
     if (!UID.test(request.params.uid) || interaction.uid !== request.params.uid) {
@@ -91,12 +93,21 @@ export function interactionRoutes({ provider, users, clients, mountPath, asPubli
       const interaction = await details(request, reply);
       if (interaction.prompt.name !== 'login') throw new errors.InvalidRequest('this sign-in is past signing in');
       const username = field(request, 'username');
+      const locked = await throttle.lockedFor(username);
+      if (locked > 0) {
+        request.log.info('sign-in refused: too many failed attempts for the username');
+        const name = await clientName(interaction.params.client_id);
+        const error = `Too many failed sign-ins with this username: try again in ${locked} minute${locked === 1 ? '' : 's'}.`;
+        return sendPage(reply.header('retry-after', String(locked * 60)), 429, signInPage({ path: path(interaction.uid), clientName: name, username, error }));
+      }
       const user = await users.signIn(username, field(request, 'password'));
       if (!user) {
+        await throttle.failed(username);
         request.log.info('sign-in refused: wrong username or password');
         const name = await clientName(interaction.params.client_id);
         return sendPage(reply, 401, signInPage({ path: path(interaction.uid), clientName: name, username, error: 'Wrong username or password.' }));
       }
+      await throttle.succeeded(username);
       return finish(request, reply, { login: { accountId: user.id } });
     }));
 

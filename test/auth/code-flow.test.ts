@@ -120,6 +120,22 @@ t.test('a wrong password is refused on the sign-in page and gives no code', asyn
   t.notMatch(html, /wrong password/, 'the password is not echoed');
 });
 
+t.test('five failed sign-ins lock the username for a while, even with the right password next, and only that username', async (t) => {
+  await server.users.add({ username: 'carol', password: 'carols right password', fhirUser: 'Patient/bob' });
+  const browser = new CookieBrowser();
+  const signIn = await browser.follow(authorizeUrl(APP_SCOPES, pkce().challenge), server.origin, APP_REDIRECT);
+  const loginUrl = new URL(formAction(await signIn.response!.text(), '/login'), server.origin).href;
+  for (let i = 1; i <= 5; i++) {
+    t.equal((await browser.postForm(loginUrl, { username: 'carol', password: `guess ${i}` })).status, 401, `guess ${i}`);
+  }
+  const locked = await browser.postForm(loginUrl, { username: 'Carol', password: 'carols right password' });
+  t.equal(locked.status, 429, 'locked, whatever the case of the username');
+  t.equal(locked.headers.get('retry-after'), '900');
+  t.match(await locked.text(), /Too many failed sign-ins with this username: try again in 15 minutes/);
+  const other = await signInAndAllow(new CookieBrowser(), APP_SCOPES, pkce().challenge);
+  t.ok(other.redirect?.searchParams.get('code'), 'another username signs in as before');
+});
+
 t.test('a code exchange with the wrong PKCE verifier is refused', async (t) => {
   const flow = await signInAndAllow(new CookieBrowser(), APP_SCOPES, pkce().challenge);
   const response = await exchange(flow.redirect!.searchParams.get('code')!, pkce().verifier);
