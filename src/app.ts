@@ -120,7 +120,8 @@ export async function buildApp({ config, db, logger, contextHook, searchParamRef
   // After the context hook: CORS answers preflights, then the verified token sets ctx.caller.
   await registerCors(app, config);
   // The built-in authorization server (AUTH_SERVER=on) writes the key file authentication reads.
-  await registerAuthorizationServer(app, config, db);
+  // Sign-ins are audited like requests: written before the page is answered.
+  await registerAuthorizationServer(app, config, db, config.auditTrail ? (event) => auditTrail.record(event) : undefined);
   await registerAuthentication(app, config);
   // Authentication (onRequest) has set the caller: compile what it may do before any handler runs.
   app.addHook('preHandler', async (request) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { AuditEvent } from 'fhir/r4';
 import type { Db } from 'mongodb';
 import type { Config } from '../config.js';
 import { ensureIndexes } from '../db/indexes.js';
@@ -16,7 +17,7 @@ export { UserDirectory } from './users.js';
  * AUTH_SERVER=on: the built-in SMART authorization server under /auth. Must run before the
  * resource server's authentication is registered: that reads the public key file written here.
  */
-export async function registerAuthorizationServer(app: FastifyInstance, config: Config, db: Db): Promise<void> {
+export async function registerAuthorizationServer(app: FastifyInstance, config: Config, db: Db, audit?: (event: AuditEvent) => Promise<void>): Promise<void> {
   const settings = config.authServer;
   if (!settings) return;
   // Loaded only when on: oidc-provider warns at import on Node 20 (it wants 22), and costs start-up time.
@@ -35,7 +36,7 @@ export async function registerAuthorizationServer(app: FastifyInstance, config: 
   const asPublic = publicRequest(settings.issuer);
   mountProvider(app, provider, settings.mountPath, asPublic);
   const throttle = new SignInThrottle(db);
-  await app.register(interactionRoutes({ provider, users, clients, mountPath: settings.mountPath, throttle, asPublic }), { prefix: settings.mountPath });
+  await app.register(interactionRoutes({ provider, users, clients, mountPath: settings.mountPath, throttle, audit, baseUrl: config.baseUrl, asPublic }), { prefix: settings.mountPath });
   const [userCount, clientCount] = [(await users.list()).length, (await clients.list()).length];
   if (userCount === 0 || clientCount === 0) {
     app.log.warn({ users: userCount, clients: clientCount }, `the built-in authorization server has no ${userCount === 0 ? 'users' : 'clients'} yet: add them with npm run auth -- add-user / add-client`);

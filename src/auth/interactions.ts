@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEvent } from 'fhir/r4';
 import type { IncomingMessage } from 'node:http';
 import Provider, { errors } from 'oidc-provider';
+import { buildSignInEvent } from '../security/audit-event.js';
 import type { ClientRegistry } from './clients.js';
 import { BREAK_THE_GLASS } from './grants.js';
 import { consentPage, errorPage, PAGE_HEADERS, signInPage } from './pages.js';
@@ -14,6 +16,9 @@ export interface InteractionDeps {
   clients: ClientRegistry;
   mountPath: string;
   throttle: SignInThrottle;
+  /** Writes a sign-in's AuditEvent before the page is answered (undefined: AUDIT_TRAIL=off). */
+  audit?: (event: AuditEvent) => Promise<void>;
+  baseUrl: string;
   /** Makes a raw request look as it does to the provider's own routes (mount.ts). */
   asPublic(raw: IncomingMessage): IncomingMessage;
 }
@@ -41,7 +46,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): FastifyRep
  * The interaction is the one named by the provider's signed, path-bound cookie, and it must be
  * the one in the URL: a form cannot be replayed into another browser's sign-in.
  */
-export function interactionRoutes({ provider, users, clients, mountPath, throttle, asPublic }: InteractionDeps) {
+export function interactionRoutes({ provider, users, clients, mountPath, throttle, audit, baseUrl, asPublic }: InteractionDeps) {
   const details = async (request: UidRequest, reply: FastifyReply) => {
     const interaction = await provider.interactionDetails(asPublic(request.raw), reply.raw);
     if (!UID.test(request.params.uid) || interaction.uid !== request.params.uid) {
@@ -93,9 +98,14 @@ export function interactionRoutes({ provider, users, clients, mountPath, throttl
       const interaction = await details(request, reply);
       if (interaction.prompt.name !== 'login') throw new errors.InvalidRequest('this sign-in is past signing in');
       const username = field(request, 'username');
+      const auditSignIn = async (status: number, fhirUser?: string) => {
+        const clientId = typeof interaction.params.client_id === 'string' ? interaction.params.client_id : undefined;
+        await audit?.(buildSignInEvent({ username, fhirUser, clientId, status, address: request.ip, requestId: request.id, baseUrl }));
+      };
       const locked = await throttle.lockedFor(username);
       if (locked > 0) {
         request.log.info('sign-in refused: too many failed attempts for the username');
+        await auditSignIn(429);
         const name = await clientName(interaction.params.client_id);
         const error = `Too many failed sign-ins with this username: try again in ${locked} minute${locked === 1 ? '' : 's'}.`;
         return sendPage(reply.header('retry-after', String(locked * 60)), 429, signInPage({ path: path(interaction.uid), clientName: name, username, error }));
@@ -103,11 +113,13 @@ export function interactionRoutes({ provider, users, clients, mountPath, throttl
       const user = await users.signIn(username, field(request, 'password'));
       if (!user) {
         await throttle.failed(username);
+        await auditSignIn(401);
         request.log.info('sign-in refused: wrong username or password');
         const name = await clientName(interaction.params.client_id);
         return sendPage(reply, 401, signInPage({ path: path(interaction.uid), clientName: name, username, error: 'Wrong username or password.' }));
       }
       await throttle.succeeded(username);
+      await auditSignIn(303, user.fhirUser);
       return finish(request, reply, { login: { accountId: user.id } });
     }));
 

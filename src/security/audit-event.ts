@@ -150,3 +150,48 @@ export function buildAuditEvents(facts: AuditFacts): AuditEvent[] {
   if (audit.query === undefined || audit.patients.size <= 1) return [buildAuditEvent(facts, audit)];
   return [...audit.patients].map((patient) => buildAuditEvent(facts, { ...audit, patients: new Set([patient]) }));
 }
+
+const USER_AUTHENTICATION: Coding = { system: SYSTEM.dicom, code: '110114', display: 'User Authentication' };
+const LOGIN: Coding = { system: SYSTEM.dicom, code: '110122', display: 'Login' };
+
+/** One sign-in at the built-in authorization server, as it ended. */
+export interface SignInFacts {
+  /** The username typed (never the password); the account's fhirUser when the sign-in succeeded. */
+  username: string;
+  fhirUser?: string;
+  /** The application the user was signing in to. */
+  clientId?: string;
+  status: number;
+  address: string;
+  requestId: string;
+  baseUrl: string;
+}
+
+/**
+ * The AuditEvent of a sign-in (DICOM's User Authentication / Login, as BALP's and ATNA's login
+ * events): succeeded (outcome 0) or refused (4: a wrong password or a locked username), who tried,
+ * from where, for which application. Refused sign-ins are how password guessing shows in the trail.
+ */
+export function buildSignInEvent(facts: SignInFacts): AuditEvent {
+  const user: AuditEventAgent = {
+    type: codeable(USER_ROLE),
+    who: { identifier: { value: facts.username }, ...(facts.fhirUser ? { reference: facts.fhirUser } : {}) },
+    requestor: true,
+    network: { address: facts.address, type: IP_ADDRESS },
+  };
+  const agents: AuditEventAgent[] = [user];
+  if (facts.clientId) agents.push({ type: codeable(CLIENT_ROLE), who: { identifier: { value: facts.clientId } }, requestor: false });
+  agents.push({ type: codeable(SERVER_ROLE), who: { display: facts.baseUrl }, requestor: false });
+  return {
+    resourceType: 'AuditEvent',
+    type: USER_AUTHENTICATION,
+    subtype: [LOGIN],
+    action: 'E',
+    recorded: new Date().toISOString(),
+    outcome: outcomeOf(facts.status),
+    outcomeDesc: `${facts.status} ${STATUS_CODES[facts.status] ?? ''}`.trim(),
+    agent: agents,
+    source: { observer: { display: facts.baseUrl }, type: [SOURCE_TYPE] },
+    entity: [{ what: { identifier: { value: facts.requestId } }, type: REQUEST_ID }],
+  };
+}

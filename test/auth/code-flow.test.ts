@@ -134,6 +134,19 @@ t.test('five failed sign-ins lock the username for a while, even with the right 
   t.match(await locked.text(), /Too many failed sign-ins with this username: try again in 15 minutes/);
   const other = await signInAndAllow(new CookieBrowser(), APP_SCOPES, pkce().challenge);
   t.ok(other.redirect?.searchParams.get('code'), 'another username signs in as before');
+
+  // Every sign-in, refused or not, is in the audit trail (DICOM User Authentication / Login).
+  const trail = await fetch(`${server.fhirBase}/AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&_count=100`, { headers: { authorization: `Bearer ${seedToken}` } });
+  t.equal(trail.status, 200);
+  const events = ((await trail.json()).entry ?? []).map((e: { resource: any }) => e.resource);
+  const of = (username: string) => events.filter((e: any) => e.agent[0].who.identifier.value.toLowerCase() === username);
+  t.same(of('carol').map((e: any) => e.outcome).sort(), ['4', '4', '4', '4', '4', '4'], 'five wrong passwords and the locked attempt');
+  const alice = of('alice').find((e: any) => e.outcome === '0');
+  t.ok(alice, 'a successful sign-in');
+  t.equal(alice.agent[0].who.reference, 'Patient/alice');
+  t.equal(alice.subtype[0].code, '110122');
+  t.equal(alice.agent[1].who.identifier.value, 'patient-app', 'the application signed in to');
+  t.notOk(JSON.stringify(events).includes('guess'), 'no password in the trail');
 });
 
 t.test('a code exchange with the wrong PKCE verifier is refused', async (t) => {
