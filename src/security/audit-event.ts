@@ -52,6 +52,9 @@ export function outcomeOf(status: number): '0' | '4' | '8' {
   return status < 500 ? '4' : '8';
 }
 
+/** `outcomeDesc`: the HTTP status with its reason phrase, `404 Not Found`. */
+const statusText = (status: number) => `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+
 const codeable = (coding: Coding) => ({ coding: [coding] });
 
 /** The caller's purposes of use (and BTG when it broke the glass), as v3-ActReason codes. */
@@ -130,7 +133,7 @@ function buildAuditEvent(facts: AuditFacts, audit: RequestAudit): AuditEvent {
     action: facts.action,
     recorded: facts.recorded.toISOString(),
     outcome: outcomeOf(facts.status),
-    outcomeDesc: `${facts.status} ${STATUS_CODES[facts.status] ?? ''}`.trim(),
+    outcomeDesc: statusText(facts.status),
     agent: agentsOf(facts, breakGlass),
     source: { observer: { display: facts.baseUrl }, type: [SOURCE_TYPE] },
     entity: entitiesOf(facts, audit),
@@ -189,7 +192,7 @@ export function buildSignInEvent(facts: SignInFacts): AuditEvent {
     action: 'E',
     recorded: new Date().toISOString(),
     outcome: outcomeOf(facts.status),
-    outcomeDesc: `${facts.status} ${STATUS_CODES[facts.status] ?? ''}`.trim(),
+    outcomeDesc: statusText(facts.status),
     agent: agents,
     source: { observer: { display: facts.baseUrl }, type: [SOURCE_TYPE] },
     entity: [{ what: { identifier: { value: facts.requestId } }, type: REQUEST_ID }],
