@@ -200,7 +200,7 @@ export async function findMatches(
     // range beside another index's walk makes SecantusDB abandon that walk (69 s instead of 24 ms
     // for patient+type+date at 300,000 documents).
     const walksDates = lead !== undefined && isDateEnd(lead);
-    const spans = walksDates ? (await env.timer.time(() => env.keyStats.read(type)))?.spans : undefined;
+    const spans = walksDates ? ((await env.timer.time(() => env.keyStats.read(type)))?.spans ?? {}) : undefined;
     const planned = planFilter(type, clauses, restriction, spans);
     // FHIR fixes no order without _sort: then the order is the walked index's, so a page costs a page.
     const sort = (query.sort.length === 0 && index && indexOrder(index, clauses)) || requested;

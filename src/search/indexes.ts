@@ -1,22 +1,24 @@
 import type { IndexDeclaration } from '../db/indexes.js';
 import type { Clause } from './ast.js';
 import { field } from './encoding.js';
-import { SHARED_DATES, SHARED_NUMBERS, SHARED_STRINGS, UNINDEXED_PARAMS, WITHOUT_SHARED_INDEXES, indexPaths, isDedicated } from './layout.js';
+import { SHARED_DATES, SHARED_NUMBERS, SHARED_STRINGS, UNINDEXED_PARAMS, WITHOUT_SHARED_INDEXES, indexPaths, isDedicated, isInstantParam } from './layout.js';
 import { equalityField, leadField, type SortSpec } from './plan.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
 /**
  * The indexes searches rely on. Every dedicated parameter (layout.ts) gets one index leading
  * with its field and ending in `_id` (equality on the parameter, then the default `_id` order
- * and keyset paging); dates get one per end. Every other value is served by the shared indexes.
+ * and keyset paging); dates get one per end (instants one, layout.ts). Every other value is served by the shared indexes.
  * A few compound indexes serve the hottest shapes (see README).
  */
 function paramIndexes(type: string, param: SearchParam): IndexDeclaration[] {
   if (!param.evaluate || !isDedicated(type, param.code) || UNINDEXED_PARAMS[type]?.includes(param.code)) return [];
   const { code } = param;
   if (param.type === 'date') {
+    const low: IndexDeclaration = { collection: type, key: { [field.dateLow(code)]: 1, _id: 1 }, options: { name: `sp_${code}_lo` }, servesQuery: `${type}?${code}=lt|le|eq..., _sort=${code}` };
+    if (isInstantParam(type, code)) return [{ ...low, servesQuery: `${type}?${code}=..., _sort=${code} or -${code}` }];
     return [
-      { collection: type, key: { [field.dateLow(code)]: 1, _id: 1 }, options: { name: `sp_${code}_lo` }, servesQuery: `${type}?${code}=lt|le|eq..., _sort=${code}` },
+      low,
       { collection: type, key: { [field.dateHigh(code)]: -1, _id: -1 }, options: { name: `sp_${code}_hi` }, servesQuery: `${type}?${code}=gt|ge..., _sort=-${code}` },
     ];
   }
@@ -58,7 +60,7 @@ export function searchIndexes(registry: SearchRegistry, types: string[]): IndexD
  * the clauses' fields (then the sort). `_id_` when no clause has an index (a plain listing).
  */
 export function chooseIndex(declared: IndexDeclaration[], type: string, clauses: Clause[], sort: SortSpec): IndexDeclaration | undefined {
-  const leads = new Set(clauses.map(leadField).filter((f): f is string => f !== undefined).flatMap((f) => indexPaths(type, f)));
+  const leads = new Set(clauses.map((c) => leadField(c, type)).filter((f): f is string => f !== undefined).flatMap((f) => indexPaths(type, f)));
   let best: IndexDeclaration | undefined;
   let bestScore = 0;
   for (const declaration of declared) {

@@ -52,6 +52,20 @@ export const UNINDEXED_PARAMS: Readonly<Record<string, readonly string[]>> = {
  */
 export const WITHOUT_SHARED_INDEXES: readonly string[] = ['AuditEvent'];
 
+/**
+ * Date parameters whose every value is one instant (`meta.lastUpdated`, `AuditEvent.recorded`):
+ * an instant has at least seconds, so its stored `lo` and `hi` are at most 999 ms apart (equal
+ * for the milliseconds the server writes). One index over `lo` serves a bound on either end
+ * (`hi ≥ X` implies `lo ≥ X − 999 ms`) and both sort directions, so every write of the type
+ * maintains one date index for it rather than two.
+ */
+const INSTANT_PARAMS: Readonly<Record<string, readonly string[]>> = { AuditEvent: ['date'] };
+export const INSTANT_SPAN_MS = 999;
+
+export function isInstantParam(type: string, code: string): boolean {
+  return code === '_lastUpdated' || (INSTANT_PARAMS[type]?.includes(code) ?? false);
+}
+
 /** The most indexes any collection may have: dedicated ones, the shared ones, `_id` and a few of the store's. */
 export const MAX_INDEXES_PER_COLLECTION = 24;
 

@@ -2,7 +2,7 @@ import type { Document, Filter } from 'mongodb';
 import type { Clause, DateValue, SortKey, ValueClause } from './ast.js';
 import { dateBounds, needsOneRange, rangeMatches, type Bounds } from './date-match.js';
 import { field } from './encoding.js';
-import { routeFilter } from './layout.js';
+import { INSTANT_SPAN_MS, isInstantParam, routeFilter } from './layout.js';
 import { escapeRegex } from './normalize.js';
 import type { SearchRegistry } from './registry.js';
 
@@ -230,18 +230,28 @@ export function equalityField(clause: Clause): string | undefined {
 }
 
 /** The index field a clause's condition leads with (for the index choice), if any. */
-export function leadField(clause: Clause): string | undefined {
+export function leadField(clause: Clause, type: string): string | undefined {
   switch (clause.kind) {
     case 'id': return clause.not ? undefined : '_id';
     case 'string': return clause.mode === 'prefix' ? field.values(clause.param.code) : undefined;
     case 'token': return clause.field === 'values' && !clause.not ? field.values(clause.param.code) : undefined;
-    case 'date': return clause.values.every((v) => dateBounds(v).hi) ? field.dateHigh(clause.param.code) : field.dateLow(clause.param.code);
+    case 'date': {
+      const { code } = clause.param;
+      const high = !isInstantParam(type, code) && clause.values.every((v) => dateBounds(v).hi);
+      return high ? field.dateHigh(code) : field.dateLow(code);
+    }
     case 'reference': return clause.identifierKeys.length > 0 ? undefined : field.values(clause.param.code);
     case 'uri': case 'composite': return field.values(clause.param.code);
     case 'number': return field.values(clause.param.code);
     case 'resolved': return clause.field;
     default: return undefined;
   }
+}
+
+/** Spans with the most an instant can span for an instant parameter whose stored span is not known. */
+function withInstantSpans(type: string, clause: Clause, spans: Record<string, number>): Record<string, number> {
+  if (clause.kind !== 'date' || !isInstantParam(type, clause.param.code) || spans[clause.param.code] !== undefined) return spans;
+  return { ...spans, [clause.param.code]: INSTANT_SPAN_MS };
 }
 
 /**
@@ -251,18 +261,21 @@ export function leadField(clause: Clause): string | undefined {
  */
 export function planFilter(type: string, clauses: Clause[], access: Filter<Document> | undefined, spans?: DateSpanMap): PlannedFilter {
   const planned: PlannedFilter = { filter: {}, postFilters: [], postFields: [] };
-  const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned, spans));
+  const parts: Filter<Document>[] = clauses.map((c) => valueFilter(c, planned, spans && withInstantSpans(type, c, spans)));
   parts.push({ deleted: false });
   if (access && Object.keys(access).length > 0) parts.push(access);
   planned.filter = routeFilter(type, allOf(parts));
   return planned;
 }
 
-/** A sort key's scalar field: dates sort by their start ascending and by their end descending (R4 search.html). */
+/**
+ * A sort key's scalar field: dates sort by their start ascending and by their end descending
+ * (R4 search.html); instants (layout.ts) by their start both ways, which their one index serves.
+ */
 export function sortField(registry: SearchRegistry, type: string, key: SortKey): string {
   if (key.code === '_id') return '_id';
   const param = registry.param(type, key.code);
-  if (param?.type === 'date') return key.descending ? field.dateHigh(key.code) : field.dateLow(key.code);
+  if (param?.type === 'date') return key.descending && !isInstantParam(type, key.code) ? field.dateHigh(key.code) : field.dateLow(key.code);
   return field.sort(key.code);
 }
 

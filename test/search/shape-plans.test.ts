@@ -30,6 +30,9 @@ function shapes(docPatient: string, docType: string): Shape[] {
   { url: 'DocumentReference?status=current&_count=20', collection: 'DocumentReference', index: /^(sp_status|_id_)$/, most: 2 * PAGE },
   { url: 'Patient?family=smi&_count=20', collection: 'Patient', index: /^sp_family$/, most: 4 * PAGE },
   // A long-tail parameter (shared index): one city in eight, so MongoDB may as well walk `_id` and filter.
+  // Instants (layout.ts): one index over the start serves both bounds and both orders.
+  { url: 'AuditEvent?date=ge2000-01-01&_sort=-date&_count=20', collection: 'AuditEvent', index: /^sp_date_lo$/, most: 2 * PAGE },
+  { url: 'Patient?_lastUpdated=ge2000-01-01&_sort=-_lastUpdated&_count=20', collection: 'Patient', index: /^sp__lastUpdated_lo$/, most: 2 * PAGE },
   { url: 'Patient?address-city=lyon&_count=20', collection: 'Patient', index: /^(spx_value|_id_)$/, most: 8 * PAGE },
   ];
 }
@@ -42,7 +45,7 @@ function indexNames(plan: Document | undefined): string[] {
 
 t.test('every benchmark shape is an index walk of about a page', async (t) => {
   const s = await startTestServer(t, { client: { monitorCommands: true } });
-  await generateData(s.db, { patients: 1000, documents: 3000 }, s.config.baseUrl, () => {});
+  await generateData(s.db, { patients: 1000, documents: 3000, auditEvents: 1000 }, s.config.baseUrl, () => {});
   const server = await startTestServer(t, { dbName: s.db.databaseName, client: { monitorCommands: true } });
   const document = (await s.db.collection('DocumentReference').findOne({}))!;
   const sent: CommandStartedEvent[] = [];
