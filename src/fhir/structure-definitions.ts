@@ -50,6 +50,12 @@ export function isR4ResourceType(type: string): boolean {
   return resourceTypes!.has(type);
 }
 
+/** Every R4 resource type name, stored here or not. */
+export function r4ResourceTypes(): string[] {
+  load();
+  return [...resourceTypes!];
+}
+
 /** `http://hl7.org/fhir/StructureDefinition/Patient` → Patient, for base definitions only. */
 export function baseTypeOfUrl(url: string): string | undefined {
   const prefix = 'http://hl7.org/fhir/StructureDefinition/';

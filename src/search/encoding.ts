@@ -28,16 +28,18 @@ export const field = {
 const REFERENCE = /^(?:(.*)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
 
 /**
- * A reference as the keys it is found by: `Type/id` and the bare `id` for local references
- * (relative, or absolute under our own base URL); the URL itself for anything else.
+ * A reference as the key it is stored and found by: `Type/id` for local references (relative, or
+ * absolute under our own base URL, with any `_history` part dropped); the URL itself otherwise.
+ * A search by a bare id looks for `Type/id` of each type the parameter may point at (parse.ts),
+ * so the bare id is not stored beside it: one index entry per reference, not two.
  */
-export function referenceKeys(reference: string, baseUrl: string): string[] {
+export function referenceKey(reference: string, baseUrl: string): string {
   const match = REFERENCE.exec(reference);
   if (match) {
     const [, prefix, type, id] = match;
-    if (prefix === undefined || prefix === baseUrl) return [`${type}/${id}`, id];
+    if (prefix === undefined || prefix === baseUrl) return `${type}/${id}`;
   }
-  return [reference.split('|')[0]];
+  return reference.split('|')[0];
 }
 
 /** `Type/id` of a local reference key, or undefined. */

@@ -2,7 +2,7 @@ import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import type { Resource } from 'fhir/r4';
 import { parseInstantRange } from '../fhir/date-range.js';
-import { anySystem, inSystem, ofType, referenceKeys, systemOnly } from './encoding.js';
+import { anySystem, inSystem, ofType, referenceKey, systemOnly, splitLocalReference } from './encoding.js';
 import { foldText } from './normalize.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 
@@ -75,11 +75,11 @@ function dateRanges(value: unknown): { lo: Date; hi: Date }[] {
 
 function referenceValues(value: unknown, baseUrl: string, keys: string[], identifiers: TokenValues): void {
   if (typeof value === 'string') {
-    keys.push(...referenceKeys(value, baseUrl));
+    keys.push(referenceKey(value, baseUrl));
     return;
   }
   if (!isObj(value)) return;
-  if (typeof value.reference === 'string') keys.push(...referenceKeys(value.reference, baseUrl));
+  if (typeof value.reference === 'string') keys.push(referenceKey(value.reference, baseUrl));
   if (isObj(value.identifier)) tokenValues(value.identifier, identifiers);
 }
 
@@ -94,6 +94,11 @@ function compositePartKeys(value: unknown, baseUrl: string): string[] {
   const tokens: TokenValues = { keys: [], texts: [] };
   const references: string[] = [];
   referenceValues(value, baseUrl, references, tokens);
+  // A composite's query text is matched as written, so a local reference part is also kept as its bare id.
+  for (const key of [...references]) {
+    const local = splitLocalReference(key);
+    if (local) references.push(local.id);
+  }
   tokenValues(value, tokens);
   const keys = tokens.keys.map((k) => (k.startsWith('=') ? k.slice(1) : k)).filter((k) => !k.startsWith('#'));
   return [...new Set([...keys, ...references])];

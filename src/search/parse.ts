@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
 import { parseInstantRange } from '../fhir/date-range.js';
+import { r4ResourceTypes } from '../fhir/structure-definitions.js';
 import { badRequest } from '../outcome.js';
 import { pageSize } from '../services/page-size.js';
 import type { Clause, DatePrefix, DateValue, IncludeSpec, NumberValue, SearchQuery, SortKey, ValueClause } from './ast.js';
-import { anySystem, inSystem, ofType, referenceKeys, systemOnly } from './encoding.js';
+import { anySystem, inSystem, ofType, referenceKey, systemOnly } from './encoding.js';
 import { foldText } from './normalize.js';
 import type { SearchParam, SearchRegistry } from './registry.js';
 import { valueSetKeys } from './value-set-keys.js';
@@ -143,10 +144,10 @@ function valueClause(param: SearchParam, modifier: string | undefined, raw: stri
       if (modifier && !(param.target.includes(modifier) || registry.params(modifier).length > 0)) throw new Unusable();
       const keys = values.flatMap((v) => {
         const text = unescape(v);
-        const local = /^[A-Za-z0-9\-.]{1,64}$/.test(text) && modifier ? `${modifier}/${text}` : text;
-        const found = referenceKeys(local, baseUrl);
-        // A bare id matches any type; `Type/id` (or our own absolute URL) matches exactly that.
-        return found.length === 2 ? [found[0]] : found;
+        if (!/^[A-Za-z0-9\-.]{1,64}$/.test(text)) return [referenceKey(text, baseUrl)];
+        if (modifier) return [`${modifier}/${text}`];
+        // A bare id matches a reference to it of any type the parameter may point at (and a stored value that is just the id).
+        return [...referenceTargets(param).map((target) => `${target}/${text}`), text];
       });
       return { kind: 'reference', param, keys, identifierKeys: [] };
     }
@@ -161,6 +162,12 @@ function valueClause(param: SearchParam, modifier: string | undefined, raw: stri
       void type;
       throw new Unusable();
   }
+}
+
+/** The types a reference parameter may point at: its targets, or any resource type when it names none. */
+function referenceTargets(param: SearchParam): string[] {
+  const named = param.target.filter((t) => t !== 'Resource');
+  return named.length > 0 && named.length === param.target.length ? named : r4ResourceTypes();
 }
 
 /** One search parameter (name may hold modifiers, chains and _has) on `type`, to a clause. */
