@@ -3,9 +3,11 @@
  *
  *   npm run validation-agreement [-- --out DIR]
  *
- * Ours runs in-process, as $validate runs it (createValidator with the validation settings of
- * the environment, as the server reads them, and the profiles/ folder; the case's text parsed by the
- * server's body parser, parseJsonText, so repeated member names are seen as over HTTP). HL7's
+ * Ours runs in-process, as $validate without a mode runs it (createValidator with the validation
+ * settings of the environment, as the server reads them, and the profiles/ folder; general
+ * validation, the purpose $validate gives a call without mode, as HL7's validator validates; the
+ * case's text parsed by the server's body parser, parseJsonText, so repeated member names are seen
+ * as over HTTP). Writes are stricter (a reference no server could resolve is refused). HL7's
  * runs as one JVM in --server mode with the same profiles and the
  * flags that mirror our settings: `--any-extensions` when UNKNOWN_EXTENSIONS=accept,
  * `--display-warnings` when DISPLAY_MISMATCH=warning. A verdict is "valid" when there is no issue
@@ -21,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type ValidationConfig } from '../src/config.js';
 import { FhirError, type Issue } from '../src/outcome.js';
 import { parseJsonText } from '../src/rest/content.js';
+import { validationPurpose } from '../src/services/validate.js';
 import { createValidator } from '../src/validation/index.js';
 import { buildCorpus, caseText, type CorpusCase } from './validation-corpus/corpus.js';
 import { deliberateDifference, POLICY_FAMILIES } from './validation-corpus/differences.js';
@@ -92,7 +95,7 @@ async function ourVerdict(validator: ReturnType<typeof createValidator>, text: s
     return [{ severity: 'error', expression: '', message, rule: 'structure' }];
   }
   try {
-    return (await validator.validate(body)).filter((i) => i.severity === 'error' || i.severity === 'fatal').map(fromOurs);
+    return (await validator.validate(body, { purpose: validationPurpose(undefined) })).filter((i) => i.severity === 'error' || i.severity === 'fatal').map(fromOurs);
   } catch (error) {
     // Over HTTP this would be a 500: counted as a rejection and listed apart.
     return [{ severity: 'fatal', expression: '', message: `validator threw: ${(error as Error).message}`, rule: CRASH }];

@@ -1,6 +1,7 @@
 import type { OperationOutcome, Parameters, ParametersParameter } from 'fhir/r4';
 import { badRequest, issue, outcome, type Issue } from '../outcome.js';
 import type { RequestContext } from '../security/context.js';
+import type { ValidationPurpose } from '../validation/index.js';
 import type { ServiceDeps } from './deps.js';
 
 /**
@@ -14,6 +15,15 @@ interface ValidateRequest {
   resource?: unknown;
   mode?: string;
   profile?: string;
+}
+
+/**
+ * Without a mode R4's $validate is general validation ("no action"), as HL7's validator does it:
+ * what only the server's storage rules refuse (a reference it could never resolve) is a warning.
+ * With mode=create or update the answer is the one the write would get.
+ */
+export function validationPurpose(mode: string | undefined): ValidationPurpose {
+  return mode === undefined ? 'general' : 'store';
 }
 
 function parseRequest(body: unknown): ValidateRequest {
@@ -40,6 +50,7 @@ export async function validateOperation(
   body: unknown,
 ): Promise<OperationOutcome> {
   const request = parseRequest(body);
+  // Without a mode an instance-level call still has its id checked as an update's would be.
   const mode = request.mode ?? (id ? 'update' : 'create');
   if (!MODES.has(mode)) throw badRequest(`mode must be create, update or delete; got "${String(mode).slice(0, 32)}"`, 'value');
   if (mode === 'delete') {
@@ -61,6 +72,7 @@ export async function validateOperation(
       issues.push(issue('error', 'required', 'An update needs the resource id', [`${type}.id`]));
     }
   }
-  issues.push(...(await deps.validator.validate(request.resource, { profiles: request.profile ? [request.profile] : [] })));
+  const profiles = request.profile ? [request.profile] : [];
+  issues.push(...(await deps.validator.validate(request.resource, { profiles, purpose: validationPurpose(request.mode) })));
   return outcome(issues);
 }

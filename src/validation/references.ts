@@ -12,6 +12,10 @@ import type { WalkContext } from './walk-context.js';
  * element allows (its targetProfile): read from the reference itself, from the contained
  * resource `#id` names, or from the Bundle entry whose fullUrl it is. Whether `#id` names a
  * contained resource at all is ref-1's job.
+ *
+ * A reference of none of these forms (`Patient/`, `patient/p1`, `/Patient/p1`) names nothing a
+ * FHIR server could resolve or search: a write refuses it, general validation only warns
+ * (ctx.unresolvableReference). White space is never part of a reference: always an error.
  */
 const RELATIVE = /^([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\/\S+$/i;
@@ -39,7 +43,7 @@ export function checkReference(ctx: WalkContext, type: TypeRef, value: Reference
   } else if (RELATIVE.test(reference)) {
     targetType = RELATIVE.exec(reference)![1];
     if (!isR4ResourceType(targetType)) {
-      ctx.issues.push(issue('error', 'value', `${quote(reference)} does not name an R4 resource type`, [`${location}.reference`]));
+      unresolvable(ctx, reference, location, `${targetType} is not an R4 resource type`);
       return;
     }
   } else if (ABSOLUTE.test(reference)) {
@@ -48,10 +52,17 @@ export function checkReference(ctx: WalkContext, type: TypeRef, value: Reference
     else targetType = bundleTargetType(ctx, reference);
   } else if (CONDITIONAL.test(reference) && ctx.bundles.some((b) => b.requests)) {
     targetType = reference.slice(0, reference.indexOf('?'));
-  } else {
-    const text = `${quote(reference)} is not a reference: use Type/id, an absolute URL, #id or urn:uuid:`;
+  } else if (/\s/.test(reference)) {
+    const text = `${quote(reference)} is not a reference: it holds white space; use Type/id, an absolute URL, #id or urn:uuid:`;
     ctx.issues.push(issue('error', 'value', text, [`${location}.reference`]));
     return;
+  } else {
+    const why = CONDITIONAL.test(reference) ? 'a conditional reference is resolved only in a transaction or batch Bundle' : undefined;
+    unresolvable(ctx, reference, location, why);
+    // `/Patient/p1` still names the type of its target, which must be one the element allows.
+    const inPath = TYPE_IN_URL.exec(reference)?.[1];
+    if (!inPath || !isR4ResourceType(inPath)) return;
+    targetType = inPath;
   }
   if (targetType && value.type && value.type !== targetType) {
     ctx.issues.push(issue('error', 'value', `type is ${quote(value.type)} but the reference points to a ${targetType}`, [`${location}.type`]));
@@ -60,6 +71,12 @@ export function checkReference(ctx: WalkContext, type: TypeRef, value: Reference
     const allowed = type.targetTypes.join(', ');
     ctx.issues.push(issue('error', 'value', `may refer to ${allowed}, not to ${target} ${targetType}`, [`${location}.reference`]));
   }
+}
+
+/** A reference that names nothing a FHIR server could find: an error for a write, a warning for general validation. */
+function unresolvable(ctx: WalkContext, reference: string, location: string, why?: string): void {
+  const text = `${quote(reference)} cannot be resolved on a FHIR server${why ? ` (${why})` : ''}: use Type/id, an absolute URL, #id or urn:uuid:`;
+  ctx.issues.push(issue(ctx.unresolvableReference, 'value', text, [`${location}.reference`]));
 }
 
 /** The resourceType of the contained resource with this id, in the resource that holds the reference. */

@@ -51,6 +51,7 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       bundles: [],
       unknownExtensions: options.unknownExtensions ?? 'accept',
       displayMismatch: options.displayMismatch ?? 'warning',
+      unresolvableReference: validateOptions.purpose === 'general' ? 'warning' : 'error',
     };
     walkResource(ctx, baseTree(type)!, body, type);
     // An extension defined through the API a moment ago may be unknown here only because this instance has not reloaded yet.

@@ -21,6 +21,8 @@ export interface WalkContext {
   sawUnknownExtension?: boolean;
   /** The severity of a coding whose display is not the code system's (DISPLAY_MISMATCH). */
   displayMismatch: 'warning' | 'error';
+  /** The severity of a reference no FHIR server could resolve: an error for a write, a warning for general validation. */
+  unresolvableReference: 'warning' | 'error';
 }
 
 export interface BundleScope {

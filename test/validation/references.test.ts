@@ -194,3 +194,80 @@ t.test('AuditEvent.source.observer: the R4 target types only (Medplum\'s Bot and
   t.match(errors(wrong)[0].diagnostics, /may refer to PractitionerRole, Practitioner, Organization, Device, Patient, RelatedPerson.*not to a Consent/);
   t.same(errors(await validate(s, audit('Device/d1'))), []);
 });
+
+t.test('a reference no FHIR server could resolve: a warning for $validate without mode, refused by every write', async (t) => {
+  const s = await startTestServer(t);
+  const withGp = (reference: string, extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', text: narrative, generalPractitioner: [{ reference }], ...extra });
+  const at = 'Patient.generalPractitioner[0].reference';
+  const stored = async () => s.db.collection('Patient').countDocuments({});
+  const withMode = (resource: any, mode: string) => ({ resourceType: 'Parameters', parameter: [{ name: 'resource', resource }, { name: 'mode', valueCode: mode }] });
+
+  t.test('$validate without mode: 200, a warning at the reference naming the forms to use, no error', async (t) => {
+    for (const reference of ['patient/p1', 'Patient/', '/Practitioner/p1', 'Organisation/o1', 'acme-1']) {
+      const issues = await validate(s, withGp(reference));
+      t.same(errors(issues), [], reference);
+      t.same(issuesAbout(warnings(issues), 'value'), [`warning value ${at}`], reference);
+      t.match(warnings(issues)[0].diagnostics, /cannot be resolved on a FHIR server.*use Type\/id, an absolute URL, #id or urn:uuid:/, reference);
+    }
+  });
+
+  t.test('$validate with mode=create or mode=update: the error a write gets', async (t) => {
+    const create = await s.request({ method: 'POST', url: '/fhir/Patient/$validate', headers: FHIR_JSON_HEADERS, payload: withMode(withGp('patient/p1'), 'create') });
+    t.equal(create.statusCode, 200);
+    t.same(summary(errors(s.json(create).issue)), [`error value ${at}`]);
+    const update = await s.request({ method: 'POST', url: '/fhir/Patient/p9/$validate', headers: FHIR_JSON_HEADERS, payload: withMode(withGp('Patient/', { id: 'p9' }), 'update') });
+    t.same(summary(errors(s.json(update).issue)), [`error value ${at}`]);
+  });
+
+  t.test('still errors without mode: white space, and a type read from /Patient/p1 the element does not allow', async (t) => {
+    t.same(summary(errors(await validate(s, withGp('Practitioner/has space')))), [`error value ${at}`]);
+    const hostRoot = await validate(s, withGp('/Patient/p1'));
+    t.same(summary(errors(hostRoot)), [`error value ${at}`]);
+    t.match(errors(hostRoot)[0].diagnostics, /may refer to .*Practitioner.*, not to a Patient/);
+  });
+
+  t.test('create, update, conditional create and PATCH refuse it with 422 and store nothing', async (t) => {
+    const before = await stored();
+    const post = await s.request({ method: 'POST', url: '/fhir/Patient', headers: FHIR_JSON_HEADERS, payload: withGp('patient/p1') });
+    t.equal(post.statusCode, 422);
+    t.same(summary(errors(s.json(post).issue)), [`error value ${at}`]);
+    const put = await s.request({ method: 'PUT', url: '/fhir/Patient/ref-put', headers: FHIR_JSON_HEADERS, payload: withGp('patient/p1', { id: 'ref-put' }) });
+    t.equal(put.statusCode, 422);
+    const conditional = await s.request({
+      method: 'POST',
+      url: '/fhir/Patient',
+      headers: { ...FHIR_JSON_HEADERS, 'if-none-exist': 'identifier=http://x|nobody' },
+      payload: withGp('/Practitioner/p1'),
+    });
+    t.equal(conditional.statusCode, 422);
+    t.equal(await stored(), before, 'nothing stored');
+
+    const good = await s.request({ method: 'PUT', url: '/fhir/Patient/ref-patch', headers: FHIR_JSON_HEADERS, payload: withGp('Practitioner/p1', { id: 'ref-patch' }) });
+    t.equal(good.statusCode, 201);
+    const patch = await s.request({
+      method: 'PATCH',
+      url: '/fhir/Patient/ref-patch',
+      headers: { 'content-type': 'application/json-patch+json' },
+      payload: JSON.stringify([{ op: 'replace', path: '/generalPractitioner/0/reference', value: 'practitioner/p1' }]),
+    });
+    t.equal(patch.statusCode, 422);
+    const current = s.json(await s.request({ method: 'GET', url: '/fhir/Patient/ref-patch' }));
+    t.equal(current.meta.versionId, '1');
+    t.equal(current.generalPractitioner[0].reference, 'Practitioner/p1');
+  });
+
+  t.test('a transaction with such an entry is refused (422, nothing stored); in a batch that entry is 422', async (t) => {
+    const before = await stored();
+    const entries = [
+      { fullUrl: uuid(1), resource: withGp('Practitioner/p1'), request: { method: 'POST', url: 'Patient' } },
+      { fullUrl: uuid(2), resource: withGp('patient/p1'), request: { method: 'POST', url: 'Patient' } },
+    ];
+    const transaction = await s.request({ method: 'POST', url: '/fhir', headers: FHIR_JSON_HEADERS, payload: { resourceType: 'Bundle', type: 'transaction', entry: entries } });
+    t.equal(transaction.statusCode, 422);
+    t.match(JSON.stringify(s.json(transaction).issue), /cannot be resolved on a FHIR server/);
+    t.equal(await stored(), before, 'nothing stored');
+    const batch = await s.request({ method: 'POST', url: '/fhir', headers: FHIR_JSON_HEADERS, payload: { resourceType: 'Bundle', type: 'batch', entry: entries } });
+    t.equal(batch.statusCode, 200);
+    t.same(s.json(batch).entry.map((e: any) => e.response.status), ['201 Created', '422 Unprocessable Entity']);
+  });
+});
