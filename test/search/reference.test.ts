@@ -24,6 +24,11 @@ t.test('references, chains, _has, includes and compartments', async (t) => {
   t.same(await matchIds(s, 'DocumentReference?patient=p1&status=current'), ['d1']);
   t.same(await matchIds(s, 'DocumentReference?subject:identifier=urn:mrn|77'), ['d4']);
   t.same(await matchIds(s, 'DocumentReference?relationship=replaces$DocumentReference/d2'), ['d1'], 'composite');
+  t.same(await matchIds(s, 'DocumentReference?relationship=replaces$d2'), ['d1'], 'composite with a bare id');
+  t.same(await matchIds(s, 'DocumentReference?author=p2'), ['d1'], 'bare id of a parameter with several target types');
+  // One stored key per reference (the bare id is found through Type/id of each target type).
+  const stored = await s.db.collection('DocumentReference').findOne({ _id: 'd3' as never });
+  t.same(stored?.sp.subject, ['Patient/p2'], 'a reference is stored as Type/id only');
   t.same(await matchIds(s, 'DocumentReference?subject.name=smith'), ['d1', 'd2'], 'chain');
   t.same(await matchIds(s, 'DocumentReference?subject:Patient.identifier=urn:mrn|2'), ['d3']);
   t.same(await matchIds(s, 'DocumentReference?author:Patient.link:Patient.name=jones'), [], 'two-level chain, no match');
