@@ -19,6 +19,8 @@ export interface DateWalk {
   /** The sort: the date end, then `_id`. */
   sort: SortSpec;
   mongoSort: [string, 1 | -1][];
+  /** The fields rows are read with (undefined: whole documents). */
+  projection?: Record<string, 1>;
   ascending: boolean;
   position?: PagePosition;
   reverse: boolean;
@@ -64,7 +66,7 @@ export async function walkDateWindows(env: QueryEnv, type: string, walk: DateWal
     const parts: Filter<Document>[] = [range, { $or: [walk.filter] }];
     // The first window holds the position itself: rows at its date up to its id were on earlier pages.
     if (window === 0 && walk.position) parts.push(afterPosition(walk.sort, walk.position.values.slice(0, walk.sort.fields.length), walk.reverse));
-    const batch = await findDocuments(env, type, { $and: parts }, { sort: walk.mongoSort, limit: limit - rows.length });
+    const batch = await findDocuments(env, type, { $and: parts }, { sort: walk.mongoSort, limit: limit - rows.length, projection: walk.projection });
     rows.push(...batch);
     if (last) break;
     const needed = limit - rows.length;

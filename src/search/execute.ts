@@ -46,6 +46,20 @@ interface TypePlan {
   windows?: { minId: string; maxId: string; shape: string };
   /** Set when the page is a walk of a date index read in date windows (date-windows.ts). */
   dateWindows?: { low: Date; high: Date };
+  /** The fields a page's rows are read with; undefined: whole documents. */
+  projection?: Record<string, 1>;
+}
+
+/**
+ * What a page's rows are read with: the resource and what paging, the post-filters and the audit
+ * (compartments) read from a row — not the stored search values, about half of a document, which
+ * the engine would send and the driver decode for nothing. Whole documents when an `_include`
+ * starts from this type: it reads their reference values.
+ */
+function rowProjection(type: string, query: SearchQuery, sort: SortSpec, planned: PlannedFilter): Record<string, 1> | undefined {
+  if (query.include.some((spec) => spec.sourceType === type || spec.sourceType === '*')) return undefined;
+  const fields = ['resource', 'versionId', 'lastUpdated', 'deleted', 'compartments', 'labels', ...sort.fields.map((f) => f.path), ...planned.postFields];
+  return Object.fromEntries(fields.map((f) => [f, 1]));
 }
 
 
@@ -101,7 +115,7 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
     // No probe first: SecantusDB does not stop this plan at its time limit (it checks the limit
     // while it scans, not while it reads the bounds' entries), so a probe would cost the whole read.
     const ascending = sort.fields[0].descending === reverse;
-    const rows = await walkDateWindows(env, type, { filter: planned.filter, sort, mongoSort: mongoSort(sort, reverse), ascending, position, reverse, limit, ...plan.dateWindows });
+    const rows = await walkDateWindows(env, type, { filter: planned.filter, sort, mongoSort: mongoSort(sort, reverse), ascending, position, reverse, limit, projection: plan.projection, ...plan.dateWindows });
     for (const doc of rows) doc[TYPE_FIELD] = type;
     return rows;
   }
@@ -123,7 +137,7 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
     const after = position ? String(position.values[0]) : undefined;
     // The share is remembered per row of the page, so a page of another size scales it.
     const first = stopped?.share === undefined ? undefined : stopped.share * limit;
-    const { rows, share } = await walkIdWindows(env, type, { filter: planned.filter, sort: mongoSort(sort, reverse), ascending, after, limit, ...bounds, share: first });
+    const { rows, share } = await walkIdWindows(env, type, { filter: planned.filter, sort: mongoSort(sort, reverse), ascending, after, limit, projection: plan.projection, ...bounds, share: first });
     remember(shape, share / limit);
     for (const doc of rows) doc[TYPE_FIELD] = type;
     return rows;
@@ -138,7 +152,7 @@ async function readPage(env: SearchEnv, plan: TypePlan, position: PagePosition |
   let after = filter;
   // Rows the filter cannot judge exactly are checked here; keep reading until the page is full.
   for (let round = 0; round < 20 && rows.length < limit; round++) {
-    const batch = await findDocuments(env, type, after, { sort: mongoSort(sort, reverse), limit: limit - rows.length, ...(maxTimeMS ? { maxTimeMS } : {}) });
+    const batch = await findDocuments(env, type, after, { sort: mongoSort(sort, reverse), limit: limit - rows.length, projection: plan.projection, ...(maxTimeMS ? { maxTimeMS } : {}) });
     for (const doc of batch) {
       doc[TYPE_FIELD] = type;
       if (planned.postFilters.every((check) => check(doc))) rows.push(doc);
@@ -212,7 +226,7 @@ export async function findMatches(
     // Date windows only where the walk is that date index: beside a selective walk (patient=…) they would read past it.
     const datePath = walksDates && sort.fields.length === 2 && sort.fields[0].path === lead && sort.fields[1].path === '_id' ? lead : undefined;
     const dateWindows = datePath && query.types.length === 1 && planned.postFilters.length === 0 ? dateRangeOf(planned.filter, datePath) : undefined;
-    plans.push({ type, planned, sort, windows, dateWindows });
+    plans.push({ type, planned, sort, windows, dateWindows, projection: rowProjection(type, query, sort, planned) });
   }
 
   const page: MatchPage = { rows: [], indexes };

@@ -57,6 +57,8 @@ function commonPrefix(a: string, b: string): string {
 export interface IdWalk {
   filter: Filter<Document>;
   sort: [string, 1 | -1][];
+  /** The fields rows are read with (undefined: whole documents). */
+  projection?: Record<string, 1>;
   ascending: boolean;
   /** Exclusive start (the paging position), or undefined for the first page. */
   after?: string;
@@ -96,7 +98,7 @@ export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): 
     const bounds: Record<string, string> = { [ascending ? (edge.inclusive ? '$gte' : '$gt') : edge.inclusive ? '$lte' : '$lt']: edge.id };
     if (far !== undefined) bounds[ascending ? '$lt' : '$gte'] = far;
     const range = { _id: bounds };
-    const batch = await findDocuments(env, type, { $and: [range, { $or: [walk.filter] }] }, { sort: walk.sort, limit: limit - rows.length });
+    const batch = await findDocuments(env, type, { $and: [range, { $or: [walk.filter] }] }, { sort: walk.sort, limit: limit - rows.length, projection: walk.projection });
     rows.push(...batch);
     if (rows.length >= limit || far === undefined) return { rows, share: shareOf() };
     // Past this window: the next starts at its far edge.
@@ -115,6 +117,6 @@ export async function walkIdWindows(env: QueryEnv, type: string, walk: IdWalk): 
     width = Math.min(Math.max(wanted, width), width * 16);
   }
   const rest = { _id: { [ascending ? (edge.inclusive ? '$gte' : '$gt') : edge.inclusive ? '$lte' : '$lt']: edge.id } };
-  rows.push(...(await findDocuments(env, type, { $and: [walk.filter, rest] }, { sort: walk.sort, limit: limit - rows.length })));
+  rows.push(...(await findDocuments(env, type, { $and: [walk.filter, rest] }, { sort: walk.sort, limit: limit - rows.length, projection: walk.projection })));
   return { rows, share: shareOf() };
 }

@@ -68,5 +68,11 @@ t.test('every benchmark shape is an index walk of about a page', async (t) => {
         `${shape.url}: ${stats.totalKeysExamined} keys, ${stats.totalDocsExamined} documents examined (at most ${shape.most})`);
     }
     t.ok(used.some((name) => shape.index.test(name)), `${shape.url}: walks ${shape.index} (${[...new Set(used)].join(', ')})`);
+    if (!shape.url.includes('include')) {
+      // A page's rows are read without their stored search values (about half of a document).
+      const projections = queries.filter((q) => q.command.limit !== undefined).map((q) => (q.command.projection ?? {}) as Document);
+      t.ok(projections.length > 0 && projections.every((p) => p.resource === 1 && !('sp' in p) && !('spx' in p)),
+        `${shape.url}: page rows read with a projection (${JSON.stringify(projections[0] ?? null)})`);
+    }
   }
 });
