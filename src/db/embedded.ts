@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
@@ -90,6 +90,15 @@ async function waitUntilReachable(uri: string, child: ChildProcess, timeoutMs: n
   throw new Error(`embedded database did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
 
+/**
+ * The embedded SecantusDB's cache: mongod's default, half of (memory − 1 GB), at least 256 MB.
+ * SecantusDB's own default (4 GB) holds 10,000 patients' records but not 100,000, and a full
+ * cache makes every request wait for eviction.
+ */
+export function engineCacheMb(): number {
+  return Math.max(256, Math.floor((totalmem() / 2 ** 20 - 1024) / 2));
+}
+
 function spawnEngine(dataDir: string, port: number, log: (message: string) => void): { kind: EmbeddedDatabase['kind']; child: ChildProcess } {
   const mongod = onPath('mongod');
   if (mongod) {
@@ -111,7 +120,7 @@ function spawnEngine(dataDir: string, port: number, log: (message: string) => vo
   // on), so a crash of the engine, not only of the machine, loses acknowledged writes.
   // --log-level WARNING: its INFO lines report every slow query with its namespace and command,
   // which would flood the server's output (and the server logs nothing of queries itself).
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit', '--log-level', 'WARNING'];
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--storage-path', storagePath, '--sync-on-commit', '--log-level', 'WARNING', '--cache-size', `${engineCacheMb()}M`];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   return { kind: 'secantus', child };
 }
