@@ -1,8 +1,10 @@
+import type { Resource } from 'fhir/r4';
 import { Query } from 'mingo';
 import type { Document } from 'mongodb';
 import { resourceTypeEntry } from '../fhir/resource-types.js';
 import { forbidden } from '../outcome.js';
 import type { PlannedWrite, RequestAccess, WriteGuard } from '../store/index.js';
+import { assertOwnPatientAuditQuery, redactOtherPatients } from './audit-disclosure.js';
 import type { ConsentView } from './consent-rules.js';
 import type { Caller, Interaction, Scope } from './context.js';
 import { MATCH_NOTHING, allOf, anyOf, matchesAll } from './filters.js';
@@ -114,6 +116,26 @@ export class AccessPolicy implements RequestAccess {
       throw forbidden(`The access token's ${type} scopes carry query restrictions, which history and versions cannot be checked against`);
     }
     return this.compile(type, interaction, false);
+  }
+
+  /** The patient whose compartment every scope granting `interaction` on `type` is limited to (undefined: none such). */
+  private onlyPatient(type: string, interaction: Interaction): string | undefined {
+    const scopes = this.unrestricted ? [] : this.scopesFor(type, interaction);
+    const compartments = scopes.map((s) => this.compartmentOf(s).compartments);
+    const first = compartments[0];
+    if (typeof first !== 'string' || !compartments.every((c) => c === first)) return undefined;
+    return first.slice('Patient/'.length);
+  }
+
+  disclose<T extends Resource>(resource: T, interaction: 'r' | 's'): T {
+    if (resource.resourceType !== 'AuditEvent') return resource;
+    const patient = this.onlyPatient('AuditEvent', interaction);
+    return patient === undefined ? resource : redactOtherPatients(resource, patient);
+  }
+
+  checkSearch(types: readonly string[], entries: readonly [string, string][]): void {
+    const patient = types.includes('AuditEvent') ? this.onlyPatient('AuditEvent', 's') : undefined;
+    if (patient !== undefined) assertOwnPatientAuditQuery(entries, patient);
   }
 
   /** True when every scope granting `interaction` on `type` is limited to a compartment or a query. */

@@ -124,8 +124,13 @@ function entitiesOf(facts: AuditFacts, audit: RequestAudit): AuditEventEntity[] 
  * The AuditEvent (R4, IHE BALP shape) of one REST interaction: what was done (type rest, the
  * restful-interaction subtype, the action), when, how it ended, who asked, and which resources,
  * patients and query it touched. Never a request body or a returned resource: references and ids only.
+ *
+ * One event per interaction, a search's too: it names every patient whose records it returned
+ * (BALP's query pattern writes one per patient instead, which multiplied the trail's writes by
+ * the page size). Each of those patients finds it in their accounting of disclosures, shown
+ * without the other patients (security/audit-disclosure.ts).
  */
-function buildAuditEvent(facts: AuditFacts, audit: RequestAudit): AuditEvent {
+export function buildAuditEvent(facts: AuditFacts): AuditEvent {
   const breakGlass = facts.caller.breakGlass;
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
@@ -136,22 +141,11 @@ function buildAuditEvent(facts: AuditFacts, audit: RequestAudit): AuditEvent {
     outcomeDesc: statusText(facts.status),
     agent: agentsOf(facts, breakGlass),
     source: { observer: { display: facts.baseUrl }, type: [SOURCE_TYPE] },
-    entity: entitiesOf(facts, audit),
+    entity: entitiesOf(facts, facts.audit),
   };
   if (facts.interaction) event.subtype = [{ system: SYSTEM.interaction, code: facts.interaction }];
   if (breakGlass) event.meta = { security: [BREAK_GLASS] };
   return event;
-}
-
-/**
- * The AuditEvents of one request: one, or for a search or history that returned several
- * patients' records, one per patient (as BALP's query pattern asks), so that each patient's
- * accounting of disclosures (`AuditEvent?entity=Patient/[id]`) names no other patient.
- */
-export function buildAuditEvents(facts: AuditFacts): AuditEvent[] {
-  const { audit } = facts;
-  if (audit.query === undefined || audit.patients.size <= 1) return [buildAuditEvent(facts, audit)];
-  return [...audit.patients].map((patient) => buildAuditEvent(facts, { ...audit, patients: new Set([patient]) }));
 }
 
 const USER_AUTHENTICATION: Coding = { system: SYSTEM.dicom, code: '110114', display: 'User Authentication' };

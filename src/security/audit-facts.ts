@@ -60,7 +60,8 @@ export function noteResource(ctx: RequestContext | undefined, touched: Touched):
 
 /**
  * Resources a request returned in a bundle (search matches and includes, history entries): only
- * their patients are recorded, as BALP's query pattern does (the query entity says what was asked).
+ * their patients are recorded, as BALP's query pattern does (the query entity says what was asked),
+ * all of them in the request's one AuditEvent.
  */
 export function noteReturned(ctx: RequestContext | undefined, docs: Iterable<Touched>): void {
   const audit = ctx?.audit;

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FHIR_JSON } from '../rest/content.js';
 import { issue, outcome } from '../outcome.js';
-import { buildAuditEvents } from './audit-event.js';
+import { buildAuditEvent } from './audit-event.js';
 import { newRequestAudit } from './audit-facts.js';
 import { interactionOf, targetOf } from './audit-interaction.js';
 import type { AuditTrail } from './audit-trail.js';
@@ -76,11 +76,11 @@ export function auditOnSend(trail: AuditTrail, baseUrl: string, basePath: string
       baseUrl,
       audit,
     };
-    const events = buildAuditEvents(facts);
+    const events = [buildAuditEvent(facts)];
     // A batch or transaction: one more event per entry, as if each had been a request of its own.
     for (const entry of audit.entries ?? []) {
       const { code, action } = interactionOf(request.method, undefined, basePath, entry.interaction);
-      events.push(...buildAuditEvents({ ...facts, interaction: code, action, status: entry.status, audit: entry }));
+      events.push(buildAuditEvent({ ...facts, interaction: code, action, status: entry.status, audit: entry }));
     }
     try {
       await Promise.all(events.map((event) => trail.record(event)));

@@ -59,7 +59,7 @@ function link(ctx: RequestContext, scope: SearchScope, entries: QueryEntries, cu
 }
 
 function entryOf(ctx: RequestContext, doc: Document, mode: 'match' | 'include', summary: string | undefined, elements: string | undefined): BundleEntry {
-  const resource = doc.resource as Resource;
+  const resource = ctx.access.disclose(doc.resource as Resource, 's');
   return {
     fullUrl: `${ctx.baseUrl}/${resource.resourceType}/${resource.id}`,
     resource: shapeResource(resource, parseSummary(summary), elements),
@@ -115,6 +115,9 @@ export async function search(
   const store = deps.store.forRequest(ctx);
   const types = searchableTypes(store.access, scope);
   const query = parseSearch(types, entries, { registry: deps.registry, config: deps.config, strict });
+  // A compartment search names its patient as a `patient` condition would.
+  const compartment: [string, string][] = scope.compartment?.type === 'Patient' ? [['patient', `Patient/${scope.compartment.id}`]] : [];
+  store.access.checkSearch(types, [...entries, ...compartment]);
   const env = searchEnv(deps, store, timer);
   const summary = query.summary;
   parseSummary(summary);

@@ -1,3 +1,4 @@
+import type { Resource } from 'fhir/r4';
 import type { ClientSession, Db, Document, Filter } from 'mongodb';
 import { resourceTypeEntry } from '../fhir/resource-types.js';
 import { badRequest, forbidden } from '../outcome.js';
@@ -22,6 +23,10 @@ export interface RequestAccess {
   filter(type: string, interaction: Interaction): Filter<Document> | undefined;
   /** ANDed into every read of history documents of `type`. */
   historyFilter(type: string, interaction: Interaction): Filter<Document> | undefined;
+  /** The resource as the caller may see it (a patient app's AuditEvents name no other patient). */
+  disclose<T extends Resource>(resource: T, interaction: 'r' | 's'): T;
+  /** Throws 403 when a search of `types` would tell the caller what it may not see. */
+  checkSearch(types: readonly string[], entries: readonly [string, string][]): void;
   guard: WriteGuard;
 }
 
@@ -62,7 +67,7 @@ export class RequestStore {
     });
     if (!doc) return undefined;
     const { versionId, lastUpdated, deleted, resource, compartments, labels } = doc as unknown as CurrentDocument;
-    return { type, id, versionId, lastUpdated, deleted, resource, compartments, labels };
+    return { type, id, versionId, lastUpdated, deleted, resource: resource && this.access.disclose(resource, 'r'), compartments, labels };
   }
 
   async readVersion(type: string, id: string, versionId: number): Promise<StoredVersion | undefined> {

@@ -92,10 +92,8 @@ t.test('a search records its query and each patient of the results', async (t) =
   await createResource(s, patient('Lindqvist'));
   const { response, id } = await send(s, 'GET', '/fhir/Patient?family=okafor&_count=10');
   t.equal(s.json(response).entry.length, 2);
-  const events = await eventsOf(s, id);
-  t.equal(events.length, 2, 'one per patient');
-  t.same(events.flatMap(patientEntities).sort(), [`Patient/${a.id}`, `Patient/${b.id}`].sort());
-  const event = events[0];
+  const event = await eventOf(t, s, id);
+  t.same(patientEntities(event).sort(), [`Patient/${a.id}`, `Patient/${b.id}`].sort(), 'one event names both patients');
   t.equal(subtype(event), 'search-type');
   t.equal(event.action, 'R');
   t.equal(queryOf(event), 'family=okafor&_count=10', 'the query entity holds the query string, base64');
@@ -392,15 +390,20 @@ t.test('AuditEvents keep no history versions: their one version is read as versi
   t.equal(typeLevel.statusCode, 400, 'the trail is searched, not paged as history');
 });
 
-t.test('a search returning several patients records one AuditEvent per patient', async (t) => {
+t.test('a search returning several patients records one AuditEvent naming each of them', async (t) => {
   const s = await startTestServer(t);
-  const a = await createResource(s, patient('Able'));
-  const b = await createResource(s, patient('Baker'));
-  const { id } = await send(s, 'GET', `/fhir/Patient?_id=${a.id},${b.id}`);
-  const events = await eventsOf(s, id);
-  const patientsOf = (event: any) => event.entity.filter((e: any) => e.role?.code === '1').map((e: any) => e.what.reference);
-  t.same(events.map(patientsOf).sort(), [[`Patient/${a.id}`], [`Patient/${b.id}`]].sort());
-  t.ok(events.every((e: any) => e.entity.some((x: any) => x.query)), 'each carries the query');
+  const patients = await Promise.all(['Able', 'Baker', 'Cole'].map((family) => createResource(s, patient(family))));
+  const ids = patients.map((p) => p.id);
+  const { id } = await send(s, 'GET', `/fhir/Patient?_id=${ids.join(',')}`);
+  const event = await eventOf(t, s, id);
+  t.same(patientEntities(event).sort(), ids.map((p) => `Patient/${p}`).sort());
+  t.equal(new URLSearchParams(queryOf(event)).get('_id'), ids.join(','), 'with its query');
+  // The same with a batch: each entry's search is one event of its own.
+  const batch = await send(s, 'POST', '/fhir', {
+    payload: { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Patient?_id=${ids[0]},${ids[1]}` } }, { request: { method: 'GET', url: `Patient?_id=${ids[2]}` } }] },
+  });
+  const entryEvents = (await eventsOf(s, batch.id)).filter((e) => subtype(e) === 'search-type');
+  t.same(entryEvents.map((e) => patientEntities(e).length).sort(), [1, 2], 'one event per entry');
 });
 
 t.test('when the AuditEvent of a success cannot be written the answer is withheld: 503', async (t) => {

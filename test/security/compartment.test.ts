@@ -157,18 +157,45 @@ t.test('accounting of disclosures: her app lists who accessed her records, and n
   const clinician = await startTestServer(t, { dbName: admin.db.databaseName, app: asCaller({ fhirUser: 'Practitioner/dr', scopes: [scope('user/*.rs')] }) });
   await clinician.request({ method: 'GET', url: '/fhir/DocumentReference/a1' });
   await clinician.request({ method: 'GET', url: '/fhir/DocumentReference/b1' });
-  await clinician.request({ method: 'GET', url: '/fhir/Patient?_id=alice,bob' });
+  await clinician.request({ method: 'GET', url: '/fhir/Patient?_id=alice,bob', headers: { 'x-request-id': 'both-found' } });
   const trail = await searchBundle(alice, 'AuditEvent?entity=Patient/alice&_count=1000');
-  const patientsOf = (e: any) => e.resource.entity.filter((x: any) => x.role?.code === '1').map((x: any) => x.what.reference);
-  const searches = trail.entry.filter((e: any) => e.resource.entity.some((x: any) => x.query));
-  t.ok(searches.length > 0, 'the search that found her is listed');
-  t.ok(searches.every((e: any) => patientsOf(e).join() === 'Patient/alice'), 'a search event names no other patient');
+  const patientsOf = (e: any) => e.entity.filter((x: any) => x.role?.code === '1').map((x: any) => x.what.reference);
+  const requestOf = (e: any) => e.entity.find((x: any) => x.type?.code === 'XrequestId')?.what.identifier.value;
   const readers = trail.entry.flatMap((e: any) => e.resource.agent.map((a: any) => a.who?.reference)).filter(Boolean);
   t.ok(readers.includes('Practitioner/dr'), 'the clinician who read her record is named');
-  const bobs = await searchBundle(alice, 'AuditEvent?entity=Patient/bob&_count=1000');
-  const hers = (bobs.entry ?? []).every((e: any) => patientsOf(e).includes('Patient/alice'));
-  t.ok(hers, "of Bob's accounting she sees only events about her own records (a2, which Bob wrote)");
-  t.notOk((bobs.entry ?? []).some((e: any) => e.resource.entity.some((x: any) => x.what?.reference?.startsWith('DocumentReference/b1'))), 'not his b1');
+  t.notOk(trail.entry.some((e: any) => e.resource.entity.some((x: any) => x.what?.reference?.startsWith('DocumentReference/b1'))), "not the read of Bob's b1");
+
+  // The search found both: one event, which she is shown without Bob.
+  const search = trail.entry.map((e: any) => e.resource).find((e: any) => requestOf(e) === 'both-found');
+  t.ok(search, 'the search that found her is listed');
+  t.same(patientsOf(search), ['Patient/alice'], 'shown to her, the search event names no other patient');
+  t.ok(search.meta.security?.some((c: any) => c.code === 'REDACTED'), 'and says it was redacted');
+  const full = await clinician.request({ method: 'GET', url: `/fhir/AuditEvent/${search.id}` });
+  t.same(patientsOf(clinician.json(full)).sort(), ['Patient/alice', 'Patient/bob'], 'the clinician sees the whole event');
+  t.notOk(clinician.json(full).meta.security?.some((c: any) => c.code === 'REDACTED'));
+  for (const url of [`AuditEvent/${search.id}`, `AuditEvent/${search.id}/_history/1`]) {
+    const response = await alice.request({ method: 'GET', url: `/fhir/${url}` });
+    t.equal(response.statusCode, 200, url);
+    t.same(patientsOf(alice.json(response)), ['Patient/alice'], `${url} names no other patient`);
+  }
+  const history = await searchBundle(alice, `AuditEvent/${search.id}/_history`);
+  t.same(patientsOf(history.entry[0].resource), ['Patient/alice'], 'nor does its history');
+  const revincluded = await searchBundle(alice, 'Patient?_id=alice&_revinclude=AuditEvent:patient&_count=1000');
+  const included = revincluded.entry.map((e: any) => e.resource).find((e: any) => e.id === search.id);
+  t.same(included && patientsOf(included), ['Patient/alice'], 'nor as a _revinclude');
+
+  // Asking the trail about another patient would tell her who appeared with her: refused.
+  for (const query of ['AuditEvent?entity=Patient/bob', 'AuditEvent?patient=bob', 'AuditEvent?patient=Patient/alice,Patient/bob', 'AuditEvent?agent=Patient/bob', 'AuditEvent?entity:Patient=bob', 'AuditEvent?entity=bob', 'Patient/bob/AuditEvent', '?_type=AuditEvent&patient=bob']) {
+    const response = await alice.request({ method: 'GET', url: `/fhir/${query}` });
+    t.equal(response.statusCode, 403, query);
+  }
+  for (const query of ['AuditEvent?patient=alice', 'AuditEvent?entity=DocumentReference/a1', 'AuditEvent?agent=Practitioner/dr', 'Patient/alice/AuditEvent', 'AuditEvent?entity:Patient.family=Baker']) {
+    const response = await alice.request({ method: 'GET', url: `/fhir/${query}` });
+    t.equal(response.statusCode, 200, query);
+  }
+  const chained = await searchBundle(alice, 'AuditEvent?entity:Patient.family=Baker');
+  t.equal(chained.entry?.length ?? 0, 0, 'a chain into another patient finds nothing: its inner search sees only her');
+
   const write = await alice.request({ method: 'PUT', url: `/fhir/AuditEvent/${trail.entry[0].resource.id}`, headers: FHIR_JSON_HEADERS, payload: trail.entry[0].resource });
   t.equal(write.statusCode, 405, 'the trail cannot be rewritten');
   const { id: _id, meta: _meta, ...forged } = trail.entry[0].resource;
