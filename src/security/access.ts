@@ -1,9 +1,8 @@
 import type { Resource } from 'fhir/r4';
-import { Query } from 'mingo';
 import type { Document } from 'mongodb';
 import { resourceTypeEntry } from '../fhir/resource-types.js';
 import { forbidden } from '../outcome.js';
-import type { PlannedWrite, RequestAccess, WriteGuard } from '../store/index.js';
+import { documentMatches, type PlannedWrite, type RequestAccess, type WriteGuard } from '../store/index.js';
 import { assertOwnPatientAuditQuery, redactOtherPatients } from './audit-disclosure.js';
 import type { ConsentView } from './consent-rules.js';
 import type { Caller, Interaction, Scope } from './context.js';
@@ -158,7 +157,7 @@ export class AccessPolicy implements RequestAccess {
       const filter = this.compile(write.type, interaction, true);
       if (!filter) return found;
       const live = found && !found.deleted ? found : null;
-      const visible = live !== null && new Query(filter as Record<string, unknown>).test(live);
+      const visible = live !== null && documentMatches(filter, live);
       if (write.method === 'DELETE') return visible ? found : null;
       if (write.method === 'PUT' && live && !visible) {
         throw forbidden(`${write.type}/${write.id} is outside what this access token may update`);
@@ -171,7 +170,7 @@ export class AccessPolicy implements RequestAccess {
     next: (write, next) => {
       if (this.unrestricted || next.deleted) return;
       const filter = this.compile(write.type, writeInteraction(write), true);
-      if (filter && !new Query(filter as Record<string, unknown>).test(next)) {
+      if (filter && !documentMatches(filter, next)) {
         throw forbidden(
           `This ${write.type} would be outside what the access token may write (its patient compartment, scope restrictions or security labels)`,
         );

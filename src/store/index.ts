@@ -15,6 +15,7 @@ export type { StoredVersion, HistoryDocument, CurrentDocument, IndexFieldsExtrac
 export type { HistoryPage, HistoryQuery, HistoryPosition } from './history.js';
 export type { PlannedWrite, Precondition, WriteOutcome, WriteGuard } from './write.js';
 export { RefusedWrite, WriteRace } from './write.js';
+export { documentMatches } from './document-filter.js';
 export { transactionsUnavailable, type StoreTransaction, type TransactionOptions } from './transaction.js';
 export type { RequestStore, RequestAccess } from './request-store.js';
 
