@@ -32,6 +32,14 @@ const TYPE_FIELD = '__type';
  */
 const probeStopped = new Map<string, { at: number; share?: number }>();
 const PROBE_MEMORY_MS = 10_000;
+/** Shapes whose probe is running: concurrent pages of the same shape wait for no second one. */
+const probing = new Set<string>();
+/**
+ * A probe that answered but took this many times its limit counts as stopped: the embedded
+ * engine does not always stop a query at `maxTimeMS` (a page read from cold data took 3 s under
+ * a 5 ms limit), and sixteen such probes at once held the whole engine for seconds.
+ */
+const PROBE_OVERRUN = 4;
 
 function remember(shape: string, share?: number): void {
   if (probeStopped.size > 1000) probeStopped.clear();
@@ -125,13 +133,19 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
     // skips the probe: it would be stopped again.
     const { shape, ...bounds } = plan.windows;
     const stopped = probeStopped.get(shape);
-    try {
-      if (env.idWindowProbeMs > 0 && !(stopped && performance.now() - stopped.at < PROBE_MEMORY_MS)) {
-        return await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+    if (env.idWindowProbeMs > 0 && !probing.has(shape) && !(stopped && performance.now() - stopped.at < PROBE_MEMORY_MS)) {
+      probing.add(shape);
+      const started = performance.now();
+      try {
+        const rows = await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+        if (performance.now() - started > PROBE_OVERRUN * env.idWindowProbeMs) remember(shape);
+        return rows;
+      } catch (error) {
+        if (!isTimeLimitReached(error)) throw error;
+        remember(shape);
+      } finally {
+        probing.delete(shape);
       }
-    } catch (error) {
-      if (!isTimeLimitReached(error)) throw error;
-      remember(shape);
     }
     const ascending = sort.fields[0].descending === reverse;
     const after = position ? String(position.values[0]) : undefined;

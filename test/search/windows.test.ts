@@ -75,3 +75,33 @@ t.test('pages of a date-index walk read in date windows are exactly the ordered 
   const descending = await walk(server, `${url}&_sort=-birthdate`, 'next');
   t.same(descending.ids, await ordered({ 'sp.birthdate.hi': -1, _id: -1 }), '_sort=-birthdate: by the end of the day, newest first');
 });
+
+t.test('concurrent pages of one shape run one id-window probe at a time; a probe that overran is not repeated', async (t) => {
+  const s = await startTestServer(t);
+  await generateData(s.db, { patients: 500, documents: 2000 }, s.config.baseUrl, () => {});
+  const probeMs = 1;
+  const server = await startTestServer(t, { dbName: s.db.databaseName, client: { monitorCommands: true }, env: { ID_WINDOW_PROBE_MS: String(probeMs) } });
+  let running = 0;
+  let most = 0;
+  const probes = new Set<number>();
+  server.client.on('commandStarted', (e) => {
+    if (e.commandName !== 'find' || e.command.find !== 'Patient' || e.command.maxTimeMS !== probeMs) return;
+    probes.add(e.requestId);
+    most = Math.max(most, ++running);
+  });
+  const ended = (e: { requestId: number }) => {
+    if (probes.has(e.requestId)) running--;
+  };
+  server.client.on('commandSucceeded', ended);
+  server.client.on('commandFailed', ended);
+
+  const url = '/fhir/Patient?family=a&_count=20';
+  const pages = await Promise.all(Array.from({ length: 16 }, () => server.request({ method: 'GET', url })));
+  t.ok(pages.every((p) => p.statusCode === 200), 'every page answered');
+  t.ok(probes.size >= 1, `${probes.size} probes for 16 concurrent pages`);
+  t.equal(most, 1, 'never two probes of the shape at once');
+  // The probes ran to their limit or beyond it (1 ms is less than a page of 20 takes here).
+  const before = probes.size;
+  await server.request({ method: 'GET', url });
+  t.equal(probes.size, before, 'the next page goes straight to id windows');
+});
