@@ -32,8 +32,8 @@ const TYPE_FIELD = '__type';
  */
 const probeStopped = new Map<string, { at: number; share?: number }>();
 const PROBE_MEMORY_MS = 10_000;
-/** Shapes whose probe is running: concurrent pages of the same shape wait for no second one. */
-const probing = new Set<string>();
+/** The probe running for a shape: concurrent pages of the shape wait for its verdict instead of probing too. */
+const probing = new Map<string, Promise<unknown>>();
 /**
  * A probe that answered but took this many times its limit counts as stopped: the embedded
  * engine does not always stop a query at `maxTimeMS` (a page read from cold data took 3 s under
@@ -130,21 +130,25 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
   if (plan.windows) {
     // A selective query answers within the probe's time; one that reads many entries for its page
     // is stopped there and read in windows instead (id-windows.ts). A shape stopped recently
-    // skips the probe: it would be stopped again.
+    // skips the probe: it would be stopped again. While a probe of the shape runs, the others
+    // wait for it: sixteen slow probes at once held the whole engine.
     const { shape, ...bounds } = plan.windows;
+    await probing.get(shape)?.catch(() => undefined);
     const stopped = probeStopped.get(shape);
-    if (env.idWindowProbeMs > 0 && !probing.has(shape) && !(stopped && performance.now() - stopped.at < PROBE_MEMORY_MS)) {
-      probing.add(shape);
+    if (env.idWindowProbeMs > 0 && !(stopped && performance.now() - stopped.at < PROBE_MEMORY_MS)) {
       const started = performance.now();
+      const probe = readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+      // The first probe of a wave decides for the pages that arrive while it runs.
+      if (!probing.has(shape)) probing.set(shape, probe);
       try {
-        const rows = await readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
+        const rows = await probe;
         if (performance.now() - started > PROBE_OVERRUN * env.idWindowProbeMs) remember(shape);
         return rows;
       } catch (error) {
         if (!isTimeLimitReached(error)) throw error;
         remember(shape);
       } finally {
-        probing.delete(shape);
+        if (probing.get(shape) === probe) probing.delete(shape);
       }
     }
     const ascending = sort.fields[0].descending === reverse;

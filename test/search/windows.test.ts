@@ -76,7 +76,7 @@ t.test('pages of a date-index walk read in date windows are exactly the ordered 
   t.same(descending.ids, await ordered({ 'sp.birthdate.hi': -1, _id: -1 }), '_sort=-birthdate: by the end of the day, newest first');
 });
 
-t.test('concurrent pages of one shape run one id-window probe at a time; a probe that overran is not repeated', async (t) => {
+t.test('concurrent pages of a shape the probe stops wait for its verdict: one probe, then id windows', async (t) => {
   const s = await startTestServer(t);
   await generateData(s.db, { patients: 500, documents: 2000 }, s.config.baseUrl, () => {});
   const probeMs = 1;
@@ -104,4 +104,18 @@ t.test('concurrent pages of one shape run one id-window probe at a time; a probe
   const before = probes.size;
   await server.request({ method: 'GET', url });
   t.equal(probes.size, before, 'the next page goes straight to id windows');
+});
+
+t.test('concurrent selective pages of one shape are each answered by their plain query, not by id windows', async (t) => {
+  const s = await startTestServer(t);
+  await generateData(s.db, { patients: 500, documents: 0 }, s.config.baseUrl, () => {});
+  const server = await startTestServer(t, { dbName: s.db.databaseName, client: { monitorCommands: true }, env: { ID_WINDOW_PROBE_MS: '2000' } });
+  const identifiers = (await s.db.collection('Patient').find({}, { projection: { 'resource.identifier': 1 }, limit: 16 }).toArray()).map((d) => d.resource.identifier[0]);
+  const windowed: CommandStartedEvent[] = [];
+  server.client.on('commandStarted', (e) => {
+    if (e.commandName === 'find' && e.command.find === 'Patient' && JSON.stringify(e.command.filter).includes('"_id":{"$gte"')) windowed.push(e);
+  });
+  const pages = await Promise.all(identifiers.map((i) => searchBundle(server, `Patient?identifier=${encodeURIComponent(`${i.system}|${i.value}`)}`)));
+  t.same(pages.map((p) => p.entry?.length ?? 0), identifiers.map(() => 1), 'each finds its patient');
+  t.equal(windowed.length, 0, 'no page was read in id windows');
 });
