@@ -4,7 +4,7 @@ import type { Document } from 'mongodb';
 /**
  * A MongoDB filter applied to a document in memory (mingo), for the checks that cannot or
  * should not be a query: a write's guard on the document as it would be stored, and the access
- * filter of a read by id (see `readableFields`). Compiled once per filter object.
+ * filter of a read by id (request-store.ts, `findVisible`). Compiled once per filter object.
  */
 const compiled = new WeakMap<Document, Query>();
 
