@@ -27,23 +27,31 @@ const isDateEnd = (path: string) => /^sp\.[^.]+\.(lo|hi)$/.test(path);
 const TYPE_FIELD = '__type';
 
 /**
- * Query shapes whose plain page query the probe stopped lately, with the window share (per row
- * of the page) their last page ended with (per instance: a hint for the next page, never a result).
+ * What the probe found lately for each query shape (per instance: a hint for the next page, never
+ * a result): whether it stopped the plain page query, and then the window share (per row of the
+ * page) the shape's last windowed page ended with.
  */
-const probeStopped = new Map<string, { at: number; share?: number }>();
+const verdicts = new Map<string, { at: number; stopped: boolean; share?: number }>();
 const PROBE_MEMORY_MS = 10_000;
-/** The probe running for a shape: concurrent pages of the shape wait for its verdict instead of probing too. */
+/** The probe running for a shape without a verdict: the pages arriving meanwhile wait for it instead of probing too. */
 const probing = new Map<string, Promise<unknown>>();
 /**
- * A probe that answered but took this many times its limit counts as stopped: the embedded
- * engine does not always stop a query at `maxTimeMS` (a page read from cold data took 3 s under
- * a 5 ms limit), and sixteen such probes at once held the whole engine for seconds.
+ * A probe that answered only after this long counts as stopped: the embedded engine does not
+ * always stop a query at `maxTimeMS` (a page read from cold data took 3 s under a 5 ms limit).
+ * Far above the limit on purpose: under load a probe's time includes its wait for a connection
+ * and for the engine, and a selective shape judged slow would be read in windows (a hundred
+ * times its cost).
  */
-const PROBE_OVERRUN = 4;
+const PROBE_OVERRUN_MS = 1000;
 
-function remember(shape: string, share?: number): void {
-  if (probeStopped.size > 1000) probeStopped.clear();
-  probeStopped.set(shape, { at: performance.now(), share });
+function remember(shape: string, stopped: boolean, share?: number): void {
+  if (verdicts.size > 1000) verdicts.clear();
+  verdicts.set(shape, { at: performance.now(), stopped, share });
+}
+
+function verdictOf(shape: string) {
+  const verdict = verdicts.get(shape);
+  return verdict && performance.now() - verdict.at < PROBE_MEMORY_MS ? verdict : undefined;
 }
 
 interface TypePlan {
@@ -130,23 +138,25 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
   if (plan.windows) {
     // A selective query answers within the probe's time; one that reads many entries for its page
     // is stopped there and read in windows instead (id-windows.ts). A shape stopped recently
-    // skips the probe: it would be stopped again. While a probe of the shape runs, the others
-    // wait for it: sixteen slow probes at once held the whole engine.
+    // skips the probe: it would be stopped again. The pages of a shape without a verdict wait
+    // for the probe already running: sixteen slow first probes at once held the whole engine.
     const { shape, ...bounds } = plan.windows;
-    await probing.get(shape)?.catch(() => undefined);
-    const stopped = probeStopped.get(shape);
-    if (env.idWindowProbeMs > 0 && !(stopped && performance.now() - stopped.at < PROBE_MEMORY_MS)) {
+    let verdict = verdictOf(shape);
+    if (!verdict && probing.has(shape)) {
+      await probing.get(shape)!.catch(() => undefined);
+      verdict = verdictOf(shape);
+    }
+    if (env.idWindowProbeMs > 0 && !verdict?.stopped) {
       const started = performance.now();
       const probe = readPage(env, plan, position, reverse, limit, env.idWindowProbeMs);
-      // The first probe of a wave decides for the pages that arrive while it runs.
-      if (!probing.has(shape)) probing.set(shape, probe);
+      if (!verdict && !probing.has(shape)) probing.set(shape, probe);
       try {
         const rows = await probe;
-        if (performance.now() - started > PROBE_OVERRUN * env.idWindowProbeMs) remember(shape);
+        remember(shape, performance.now() - started > Math.max(PROBE_OVERRUN_MS, env.idWindowProbeMs));
         return rows;
       } catch (error) {
         if (!isTimeLimitReached(error)) throw error;
-        remember(shape);
+        remember(shape, true);
       } finally {
         if (probing.get(shape) === probe) probing.delete(shape);
       }
@@ -154,9 +164,9 @@ async function fetchType(env: SearchEnv, plan: TypePlan, position: PagePosition 
     const ascending = sort.fields[0].descending === reverse;
     const after = position ? String(position.values[0]) : undefined;
     // The share is remembered per row of the page, so a page of another size scales it.
-    const first = stopped?.share === undefined ? undefined : stopped.share * limit;
+    const first = verdict?.share === undefined ? undefined : verdict.share * limit;
     const { rows, share } = await walkIdWindows(env, type, { filter: planned.filter, sort: mongoSort(sort, reverse), ascending, after, limit, projection: plan.projection, ...bounds, share: first });
-    remember(shape, share / limit);
+    remember(shape, true, share / limit);
     for (const doc of rows) doc[TYPE_FIELD] = type;
     return rows;
   }
