@@ -3,7 +3,7 @@ import type { Document } from 'mongodb';
 import { resourceTypeEntry } from '../fhir/resource-types.js';
 import { forbidden } from '../outcome.js';
 import { documentMatches, type PlannedWrite, type RequestAccess, type WriteGuard } from '../store/index.js';
-import { assertOwnPatientAuditQuery, redactOtherPatients } from './audit-disclosure.js';
+import { assertOwnPatientAuditQuery, auditConditions, redactOtherPatients } from './audit-disclosure.js';
 import type { ConsentView } from './consent-rules.js';
 import type { Caller, Interaction, Scope } from './context.js';
 import { MATCH_NOTHING, allOf, anyOf, matchesAll } from './filters.js';
@@ -133,8 +133,8 @@ export class AccessPolicy implements RequestAccess {
   }
 
   checkSearch(types: readonly string[], entries: readonly [string, string][]): void {
-    const patient = types.includes('AuditEvent') ? this.onlyPatient('AuditEvent', 's') : undefined;
-    if (patient !== undefined) assertOwnPatientAuditQuery(entries, patient);
+    const patient = this.onlyPatient('AuditEvent', 's');
+    if (patient !== undefined) assertOwnPatientAuditQuery(auditConditions(entries, types.includes('AuditEvent')), patient);
   }
 
   /** True when every scope granting `interaction` on `type` is limited to a compartment or a query. */

@@ -37,7 +37,22 @@ export function redactOtherPatients<T extends Resource>(resource: T, patient: st
 }
 
 /**
- * Refuses (403) an AuditEvent search by a caller limited to `patient` that names another patient
+ * The AuditEvent conditions of a search's parameters: all of them when AuditEvent is searched,
+ * and wherever AuditEvent is searched inside another search: `_has:AuditEvent:[link]:[param]`
+ * and a chain through `[ref]:AuditEvent.[param]`.
+ */
+export function auditConditions(entries: readonly [string, string][], searchesAuditEvents: boolean): [string, string][] {
+  const conditions: [string, string][] = [];
+  for (const [name, value] of entries) {
+    const inner = name.match(/(?:^|[:.])_has:AuditEvent:[^:]+:(.+)$/)?.[1] ?? name.match(/:AuditEvent\.(.+)$/)?.[1];
+    if (inner !== undefined) conditions.push([inner, value]);
+    else if (searchesAuditEvents) conditions.push([name, value]);
+  }
+  return conditions;
+}
+
+/**
+ * Refuses (403) AuditEvent conditions of a caller limited to `patient` that name another patient
  * through `patient`, `entity` or `agent` (plain, with a type modifier, or as a bare id, which may
  * mean a Patient). Chains are left alone: their inner search sees only the caller's compartment.
  */

@@ -185,11 +185,11 @@ t.test('accounting of disclosures: her app lists who accessed her records, and n
   t.same(included && patientsOf(included), ['Patient/alice'], 'nor as a _revinclude');
 
   // Asking the trail about another patient would tell her who appeared with her: refused.
-  for (const query of ['AuditEvent?entity=Patient/bob', 'AuditEvent?patient=bob', 'AuditEvent?patient=Patient/alice,Patient/bob', 'AuditEvent?agent=Patient/bob', 'AuditEvent?entity:Patient=bob', 'AuditEvent?entity=bob', 'Patient/bob/AuditEvent', '?_type=AuditEvent&patient=bob']) {
+  for (const query of ['AuditEvent?entity=Patient/bob', 'AuditEvent?patient=bob', 'AuditEvent?patient=Patient/alice,Patient/bob', 'AuditEvent?agent=Patient/bob', 'AuditEvent?entity:Patient=bob', 'AuditEvent?entity=bob', 'Patient/bob/AuditEvent', '?_type=AuditEvent&patient=bob', 'Patient?_has:AuditEvent:patient:entity=Patient/bob', 'Patient?_has:AuditEvent:entity:patient=bob']) {
     const response = await alice.request({ method: 'GET', url: `/fhir/${query}` });
     t.equal(response.statusCode, 403, query);
   }
-  for (const query of ['AuditEvent?patient=alice', 'AuditEvent?entity=DocumentReference/a1', 'AuditEvent?agent=Practitioner/dr', 'Patient/alice/AuditEvent', 'AuditEvent?entity:Patient.family=Baker']) {
+  for (const query of ['AuditEvent?patient=alice', 'AuditEvent?entity=DocumentReference/a1', 'AuditEvent?agent=Practitioner/dr', 'Patient/alice/AuditEvent', 'AuditEvent?entity:Patient.family=Baker', 'Patient?_has:AuditEvent:patient:agent=Practitioner/dr']) {
     const response = await alice.request({ method: 'GET', url: `/fhir/${query}` });
     t.equal(response.statusCode, 200, query);
   }
