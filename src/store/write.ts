@@ -154,9 +154,7 @@ export class Writer {
 
   private async applyWrite(write: PlannedWrite, guard: WriteGuard | undefined): Promise<WriteOutcome> {
     const current = this.db.collection<CurrentDocument>(write.type);
-    // A create's id is a fresh random one (services/write.ts), so there is nothing to read first;
-    // were it taken, the insert of its version 1 below would meet that resource's and fail.
-    const found = write.method === 'POST' ? null : await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
+    const found = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
     const { existing, next, nextCurrent } = await this.prepare(write, found, guard);
     if (!next) return { version: versionOf(write, existing), created: false, changed: false };
     try {

@@ -126,17 +126,3 @@ t.test('create of each stored type works', async (t) => {
     t.equal(read.statusCode, 200, resource.resourceType);
   }
 });
-
-t.test('a create reads nothing first: its id is new, so it is one history insert and one current insert', async (t) => {
-  const s = await startTestServer(t, { env: { AUDIT_TRAIL: 'off' }, client: { monitorCommands: true } });
-  const commands: string[] = [];
-  s.client.on('commandStarted', (e) => {
-    const collection = e.command[e.commandName];
-    if (collection === 'Patient' || collection === 'history') commands.push(`${e.commandName} ${collection}`);
-  });
-  const response = await s.request({ method: 'POST', url: '/fhir/Patient', headers: FHIR_JSON_HEADERS, payload: patient() });
-  t.equal(response.statusCode, 201);
-  t.same(commands, ['insert history', 'insert Patient']);
-  const read = await s.request({ method: 'GET', url: `/fhir/Patient/${s.json(response).id}` });
-  t.equal(read.statusCode, 200, 'and it is there');
-});
