@@ -154,6 +154,8 @@ export class Writer {
 
   private async applyWrite(write: PlannedWrite, guard: WriteGuard | undefined): Promise<WriteOutcome> {
     const current = this.db.collection<CurrentDocument>(write.type);
+    // A create's random id meets nothing, but the read stays: on the embedded engine, reads by id
+    // after 3,000 creates written without it ran at half the rate (692/s against 1,567/s).
     const found = await current.findOne({ _id: write.id }, { maxTimeMS: this.maxTimeMS });
     const { existing, next, nextCurrent } = await this.prepare(write, found, guard);
     if (!next) return { version: versionOf(write, existing), created: false, changed: false };
