@@ -46,6 +46,12 @@ export class KeyStats {
   /** What this instance knows is recorded already (so most writes need no database call). */
   private readonly recorded = new Map<string, { spans: Map<string, number>; minId?: string; maxId?: string }>();
   private readonly cachedBounds = new Map<string, { minId?: string; maxId?: string; at: number }>();
+  /**
+   * The last update of each type's stats: the next one starts after it, knowing what it wrote. A
+   * burst of random ids finds a new lowest or highest id at nearly every write; without this every
+   * concurrent writer upserted the one stats document at once (a write-conflict storm).
+   */
+  private readonly updating = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Db,
@@ -68,8 +74,18 @@ export class KeyStats {
     return this.recordAll(type, [{ id, sp }]);
   }
 
-  /** The same for many documents at once (one database call at most). */
-  async recordAll(type: string, docs: { id: string; sp: Extracted | undefined }[]): Promise<void> {
+  /** The same for many documents at once (one database call at most, after the type's previous one). */
+  recordAll(type: string, docs: { id: string; sp: Extracted | undefined }[]): Promise<void> {
+    const run = (this.updating.get(type) ?? Promise.resolve()).then(() => this.write(type, docs));
+    const settled = run.catch(() => undefined);
+    this.updating.set(type, settled);
+    void settled.then(() => {
+      if (this.updating.get(type) === settled) this.updating.delete(type);
+    });
+    return run;
+  }
+
+  private async write(type: string, docs: { id: string; sp: Extracted | undefined }[]): Promise<void> {
     const known = this.known(type);
     const wider = new Map<string, number>();
     let minId: string | undefined;
